@@ -1,0 +1,135 @@
+#include "base/encoding.h"
+
+#include <openssl/evp.h>
+
+namespace warden {
+
+namespace {
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsBase64Char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '+' || c == '/';
+}
+}  // namespace
+
+std::string HexEncode(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.resize(bytes.size() * 2);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kHexDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kHexDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+Result<std::vector<uint8_t>> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return DataLossError("hex string has odd length " + std::to_string(hex.size()));
+  }
+  std::vector<uint8_t> out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return DataLossError("hex string has a non-hex character at position " +
+                           std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+    }
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string Base64Encode(std::span<const uint8_t> bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  // EVP_EncodeBlock takes an int length; encode in chunks that are a multiple of 3 bytes.
+  constexpr size_t kChunk = 3 * (1u << 20);
+  size_t in = 0, o = 0;
+  while (in < bytes.size()) {
+    size_t n = std::min(kChunk, bytes.size() - in);
+    int w = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + o), bytes.data() + in,
+                            static_cast<int>(n));
+    in += n;
+    o += static_cast<size_t>(w);
+  }
+  out.resize(o);
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return DataLossError("base64 text length " + std::to_string(text.size()) +
+                         " is not a multiple of 4");
+  }
+  size_t pad = 0;
+  if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  for (size_t i = 0; i < text.size() - pad; ++i) {
+    if (!IsBase64Char(text[i])) {
+      return DataLossError("base64 text has an invalid character at position " +
+                           std::to_string(i));
+    }
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  constexpr size_t kChunk = 4 * (1u << 20);
+  size_t in = 0, o = 0;
+  while (in < text.size()) {
+    size_t n = std::min(kChunk, text.size() - in);
+    int w = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data() + o),
+                            reinterpret_cast<const unsigned char*>(text.data() + in),
+                            static_cast<int>(n));
+    if (w < 0) return DataLossError("base64 text does not decode");
+    in += n;
+    o += static_cast<size_t>(w);
+  }
+  out.resize(o - pad);
+  // Canonical form: the unused low bits of the last character must be zero, so that exactly
+  // one text decodes to these bytes.
+  if (Base64Encode(AsBytes(out)) != text) {
+    return DataLossError("base64 text is not in canonical form (non-zero padding bits)");
+  }
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  while (i < s.size()) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (p[i + k] & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace warden
