@@ -63,7 +63,7 @@ MappedRegion& MappedRegion::operator=(MappedRegion&& o) noexcept {
   return *this;
 }
 
-Result<MappedRegion> MappedRegion::Map(int fd, uint64_t offset, uint64_t length, bool sequential) {
+Result<MappedRegion> MappedRegion::Map(int fd, uint64_t offset, uint64_t length, bool populate) {
   MappedRegion r;
   if (length == 0) return r;
   struct stat st;
@@ -78,9 +78,9 @@ Result<MappedRegion> MappedRegion::Map(int fd, uint64_t offset, uint64_t length,
   const uint64_t aligned = offset - offset % kPage;
   const uint64_t delta = offset - aligned;
   const size_t map_len = static_cast<size_t>(length + delta);
-  void* p = mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(aligned));
+  const int flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0);
+  void* p = mmap(nullptr, map_len, PROT_READ, flags, fd, static_cast<off_t>(aligned));
   if (p == MAP_FAILED) return ErrnoStatus(errno, "mmap", "");
-  if (sequential) madvise(p, map_len, MADV_SEQUENTIAL | MADV_WILLNEED);
   r.base_ = p;
   r.mapped_ = map_len;
   r.data_ = static_cast<const uint8_t*>(p) + delta;

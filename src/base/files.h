@@ -31,8 +31,9 @@ class MappedRegion {
   MappedRegion& operator=(const MappedRegion&) = delete;
 
   // Maps `length` bytes at `offset` of the open descriptor `fd`. The range must lie inside the
-  // file (InvalidArgument otherwise). `sequential` hints the kernel to read ahead.
-  static Result<MappedRegion> Map(int fd, uint64_t offset, uint64_t length, bool sequential);
+  // file (InvalidArgument otherwise). `populate` pre-faults the pages in one call (cheaper than
+  // one fault per page when every byte will be read, as in hashing).
+  static Result<MappedRegion> Map(int fd, uint64_t offset, uint64_t length, bool populate);
 
   std::span<const uint8_t> bytes() const { return {data_, length_}; }
   const uint8_t* data() const { return data_; }

@@ -1,0 +1,43 @@
+#include "cli.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace warden::cli {
+
+int ExitCodeFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kVerificationFailed: return kExitCheckFailed;
+    case StatusCode::kInvalidArgument: return kExitUsage;
+    case StatusCode::kDataLoss: return kExitMalformed;
+    default: return kExitEnvironment;
+  }
+}
+
+int Fail(std::string_view command, const Status& s) {
+  std::fprintf(stderr, "warden %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               s.message().c_str());
+  return ExitCodeFor(s);
+}
+
+std::string DataDir() {
+  if (const char* env = std::getenv("WARDEN_DATA_DIR"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return std::string(WARDEN_SOURCE_DIR) + "/data";
+}
+
+std::string FormatBytes(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 4) {
+    bytes /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
+  return buf;
+}
+
+}  // namespace warden::cli

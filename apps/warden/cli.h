@@ -1,0 +1,41 @@
+// Shared pieces of the warden command line: exit codes, error printing, subcommand hooks.
+//
+// Exit codes, everywhere: 0 success; 1 a check did not pass; 2 usage error; 3 malformed
+// input; 4 I/O or environment error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "base/status.h"
+
+namespace warden::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCheckFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitMalformed = 3;
+inline constexpr int kExitEnvironment = 4;
+
+int ExitCodeFor(const Status& s);
+
+// Prints "warden <command>: <message>" to stderr and returns the exit code for `s`.
+int Fail(std::string_view command, const Status& s);
+
+// Each subcommand registers itself on the root app and stores the code to exit with.
+using Register = void (*)(CLI::App& app, int* exit_code);
+void RegisterKeygen(CLI::App& app, int* exit_code);
+void RegisterHash(CLI::App& app, int* exit_code);
+void RegisterSign(CLI::App& app, int* exit_code);
+void RegisterVerify(CLI::App& app, int* exit_code);
+void RegisterDemo(CLI::App& app, int* exit_code);
+
+// Where the bundled data (data/models, ...) lives: $WARDEN_DATA_DIR, else the source tree's
+// data/ this binary was built from.
+std::string DataDir();
+
+// Human-readable byte count and rate ("1.07 GB/s"), decimal units.
+std::string FormatBytes(double bytes);
+
+}  // namespace warden::cli
