@@ -1,5 +1,6 @@
 #include "formats/gguf_writer.h"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -54,7 +55,15 @@ Status CheckValue(const GgufValue& value, const std::string& path) {
       }
       return Status::Ok();
     }
-    case GgufValueType::kFloat32:
+    case GgufValueType::kFloat32: {
+      auto x = value.AsFloat();
+      if (!x) return mismatch("value of another kind");
+      // Narrowing a finite double beyond float's range is undefined behaviour.
+      if (std::isfinite(*x) && std::fabs(*x) > std::numeric_limits<float>::max()) {
+        return range(*x);
+      }
+      return Status::Ok();
+    }
     case GgufValueType::kFloat64:
       if (!value.AsFloat()) return mismatch("value of another kind");
       return Status::Ok();

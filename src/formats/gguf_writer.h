@@ -63,8 +63,9 @@ class GgufWriter {
                    std::string data);
   Status AddTensor(std::string_view name, uint32_t type, std::vector<uint64_t> dims,
                    std::span<const uint8_t> data) {
-    return AddTensor(name, type, std::move(dims),
-                     std::string(reinterpret_cast<const char*>(data.data()), data.size()));
+    std::string copy;
+    if (!data.empty()) copy.assign(reinterpret_cast<const char*>(data.data()), data.size());
+    return AddTensor(name, type, std::move(dims), std::move(copy));
   }
 
   uint64_t alignment() const { return alignment_; }

@@ -234,6 +234,9 @@ TEST(GgufWriterTest, RefusesBadInput) {
   EXPECT_EQ(
       w.AddMetadata("arr", GgufValue::Array(GgufValueType::kUint32, {GgufValue::U8(1)})).code(),
       StatusCode::kInvalidArgument);
+  EXPECT_EQ(w.AddMetadata("f32", GgufValue{GgufValueType::kFloat32, 1e300}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(w.AddMetadata("inf", GgufValue{GgufValueType::kFloat32, HUGE_VAL}).ok());
   EXPECT_EQ(w.AddMetadata("bad", GgufValue{static_cast<GgufValueType>(13), uint64_t{0}}).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(w.AddMetadata("general.alignment", GgufValue::U64(64)).code(),
@@ -256,7 +259,8 @@ TEST(GgufWriterTest, RefusesBadInput) {
   // What was refused left no trace.
   auto r = ParseGguf(AsBytes(w.WriteToString()), "w.gguf");
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
-  EXPECT_EQ(r->metadata.size(), 1u);
+  EXPECT_EQ(r->metadata.size(), 2u);  // "k" and "inf"
+  EXPECT_TRUE(std::isinf(*r->Find("inf")->AsFloat()));
   EXPECT_EQ(r->tensors.size(), 1u);
 }
 
