@@ -58,7 +58,8 @@ Result<VerifyReport> VerifyModel(const std::string& model, std::string_view bund
     } else {
       msg += "; the payload or the signature was altered after signing";
     }
-    if (last.code() == StatusCode::kDataLoss) return DataLossError(msg);
+    // Even a signature that is not well-formed for this key type is a failed check, not
+    // malformed input: a key of another type cannot tell the two apart.
     return VerificationFailedError(msg);
   }
 
