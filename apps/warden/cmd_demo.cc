@@ -135,6 +135,7 @@ void RegisterDemo(CLI::App& app, int* exit_code) {
       "Run warden's story on the bundled tiny model (data/models/stories260K.gguf) with no\n"
       "server and no network: create a key, sign the model, verify it, tamper with one\n"
       "tensor, and verify again to see the failure named down to the tensor.");
+  cmd->footer("Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--dir", *dir, "Working directory (default: a new one under /tmp)");
   cmd->callback([=] { *exit_code = RunDemo(*dir); });

@@ -32,6 +32,9 @@ void RegisterKeygen(CLI::App& app, int* exit_code) {
       return;
     }
     Status st = crypto::WriteKeyPair(*key, *out, *force);
+    if (st.code() == StatusCode::kFailedPrecondition) {
+      st = Status(st.code(), st.message() + " (pass --force to replace the key pair)");
+    }
     if (!st.ok()) {
       *exit_code = Fail("keygen", st);
       return;

@@ -15,6 +15,11 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 success; 1 a check did not pass (verification failed, tampering found);\n"
       "2 usage error; 3 malformed input (file, signature, config); 4 I/O or environment error.\n"
+      "\nExamples:\n"
+      "  warden demo                                   # the whole story, offline\n"
+      "  warden keygen --out release.key\n"
+      "  warden sign ./my-model --key release.key       # writes ./my-model.sig\n"
+      "  warden verify ./my-model --key release.key.pub --tensors\n"
       "Start with `warden demo`, then `warden <command> --help`.");
   int exit_code = 0;
   warden::cli::RegisterKeygen(app, &exit_code);

@@ -111,7 +111,9 @@ ReadOnlyFile& ReadOnlyFile::operator=(ReadOnlyFile&& o) noexcept {
 }
 
 Result<ReadOnlyFile> ReadOnlyFile::Open(const std::string& path, bool no_follow) {
-  int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise block forever before the
+  // regular-file check below can refuse it. It changes nothing for regular files.
+  int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   if (no_follow) flags |= O_NOFOLLOW;
   int fd = open(path.c_str(), flags);
   if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
@@ -120,7 +122,10 @@ Result<ReadOnlyFile> ReadOnlyFile::Open(const std::string& path, bool no_follow)
   f.path_ = path;
   struct stat st;
   if (fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
-  if (!S_ISREG(st.st_mode)) return InvalidArgumentError(path + ": not a regular file");
+  if (!S_ISREG(st.st_mode)) {
+    return DataLossError(path + (S_ISDIR(st.st_mode) ? ": is a directory, not a file"
+                                                     : ": not a regular file"));
+  }
   f.size_ = static_cast<uint64_t>(st.st_size);
   return f;
 }

@@ -56,7 +56,8 @@ class ReadOnlyFile {
   ReadOnlyFile(const ReadOnlyFile&) = delete;
   ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
 
-  // Opens `path` (NotFound, PermissionDenied, or InvalidArgument if it is not a regular file).
+  // Opens `path` (NotFound, PermissionDenied, or DataLoss if it is not a regular file: a
+  // directory, device or FIFO; a FIFO is refused without blocking).
   // With `no_follow`, a symlink at `path` itself is refused.
   static Result<ReadOnlyFile> Open(const std::string& path, bool no_follow = false);
 
