@@ -11,10 +11,11 @@ namespace warden::cli {
 
 namespace {
 
-int RunHash(const ModelOptions& o, bool tensors, bool as_json) {
+int RunHash(const ModelOptions& o, bool tensors, bool tensors_only, bool as_json) {
   auto tree = provenance::WalkModel(o.model, o.Walk());
   if (!tree) return Fail("hash", tree.error());
-  const provenance::HashOptions hash = o.Hash(tensors);
+  provenance::HashOptions hash = o.Hash(tensors || tensors_only);
+  hash.file_digests = !tensors_only;
   const auto t0 = std::chrono::steady_clock::now();
   auto digests = provenance::HashModel(*tree, hash);
   const double secs =
@@ -23,23 +24,27 @@ int RunHash(const ModelOptions& o, bool tensors, bool as_json) {
   uint64_t total = 0;
   for (const auto& fd : *digests) {
     if (!fd.status.ok()) return Fail("hash", fd.status);
-    if (tensors && !fd.tensor_status.ok()) return Fail("hash", fd.tensor_status);
+    if (hash.tensors && !fd.tensor_status.ok()) return Fail("hash", fd.tensor_status);
     total += fd.size;
   }
-  const provenance::Statement st = provenance::BuildStatement(*tree, *digests, hash, o.allow_symlinks);
 
   if (as_json) {
     json::object root;
     root["model"] = tree->subject_name;
     root["method"] = provenance::MethodName(hash.method);
     if (hash.method == provenance::Method::kShards) root["shard_size"] = hash.shard_size;
-    root["subject_sha256"] = st.subject_digest;
+    if (!tensors_only) {
+      root["subject_sha256"] =
+          provenance::BuildStatement(*tree, *digests, hash, o.allow_symlinks).subject_digest;
+    }
     json::array files;
     for (const auto& fd : *digests) {
       json::object f;
       f["name"] = fd.name;
       f["size"] = fd.size;
-      if (hash.method == provenance::Method::kFiles) {
+      if (!fd.has_file_digest) {
+        // --tensors-only: the tensors below are this file's digests.
+      } else if (hash.method == provenance::Method::kFiles) {
         f["sha256"] = crypto::DigestHex(fd.digest);
       } else {
         json::array shards;
@@ -52,7 +57,7 @@ int RunHash(const ModelOptions& o, bool tensors, bool as_json) {
         }
         f["shards"] = std::move(shards);
       }
-      if (tensors && fd.format != formats::ModelFormat::kUnknown) {
+      if (hash.tensors && fd.format != formats::ModelFormat::kUnknown) {
         f["format"] = fd.format == formats::ModelFormat::kGguf ? "gguf" : "safetensors";
         json::array ts;
         for (const auto& t : fd.tensors) {
@@ -72,7 +77,9 @@ int RunHash(const ModelOptions& o, bool tensors, bool as_json) {
   } else {
     for (const auto& fd : *digests) {
       const std::string name = fd.name == "." ? o.model : fd.name;
-      if (hash.method == provenance::Method::kFiles) {
+      if (!fd.has_file_digest) {
+        std::printf("%s:\n", name.c_str());
+      } else if (hash.method == provenance::Method::kFiles) {
         std::printf("%s  %s\n", crypto::DigestHex(fd.digest).c_str(), name.c_str());
       } else {
         for (const auto& sh : fd.shards) {
@@ -111,11 +118,15 @@ void RegisterHash(CLI::App& app, int* exit_code) {
       "  warden hash big.gguf --method shards --shard-size 67108864   # all cores on one file");
   auto o = std::make_shared<ModelOptions>();
   auto tensors = std::make_shared<bool>(false);
+  auto tensors_only = std::make_shared<bool>(false);
   auto as_json = std::make_shared<bool>(false);
   AddModelOptions(cmd, *o);
   cmd->add_flag("--tensors", *tensors, "Also print a digest per tensor (GGUF, safetensors)");
+  cmd->add_flag("--tensors-only", *tensors_only,
+                "Per-tensor digests without the whole-file digests of GGUF/safetensors files "
+                "(each byte hashed once; for diffing models tensor by tensor)");
   cmd->add_flag("--json", *as_json, "Print one JSON object instead of text");
-  cmd->callback([=] { *exit_code = RunHash(*o, *tensors, *as_json); });
+  cmd->callback([=] { *exit_code = RunHash(*o, *tensors, *tensors_only, *as_json); });
 }
 
 }  // namespace warden::cli

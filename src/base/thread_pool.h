@@ -21,8 +21,9 @@ namespace warden {
 
 class ThreadPool {
  public:
-  // `threads` workers; 0 means one per hardware thread.
-  explicit ThreadPool(size_t threads = 0);
+  // `workers` background threads; 0 is valid (ParallelFor then runs on the caller alone).
+  // For "every core", pass HardwareThreads() - 1: the caller of ParallelFor works too.
+  explicit ThreadPool(size_t workers);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

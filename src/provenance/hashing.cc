@@ -17,6 +17,23 @@ namespace {
 // with thousands of small tensors does not pay a job (and a file open) per tensor.
 constexpr uint64_t kTensorJobBytes = 64u << 20;
 
+// Hashing reads mapped page-cache memory at SHA-NI speed; the hardware prefetcher stops at
+// every 4 KiB page boundary, so without help one stream stalls on memory latency. Hashing in
+// 16 KiB steps while prefetching the 32 KiB after them measured 1.3x faster per stream here
+// (bench/compare/hash.sh), on par with openssl reading through a buffer.
+constexpr size_t kHashStep = 16u << 10;
+constexpr size_t kPrefetchAhead = 32u << 10;
+constexpr size_t kCacheLine = 64;
+
+void UpdateWithPrefetch(crypto::Sha256Hasher& h, const uint8_t* p, size_t n) {
+  for (size_t off = 0; off < n; off += kHashStep) {
+    const size_t len = std::min(kHashStep, n - off);
+    const size_t pf_end = std::min(n, off + kPrefetchAhead + kHashStep);
+    for (size_t q = off + kPrefetchAhead; q < pf_end; q += kCacheLine) __builtin_prefetch(p + q);
+    h.Update(std::span<const uint8_t>(p + off, len));
+  }
+}
+
 struct Range {
   uint64_t offset;
   uint64_t size;
@@ -45,7 +62,7 @@ Status RunJob(const ReadOnlyFile& f, const Job& job, uint64_t window) {
       if (rg.offset >= pos + len) break;
       const uint64_t lo = std::max(rg.offset, pos);
       const uint64_t hi = std::min(rg.offset + rg.size, pos + len);
-      if (hi > lo) hashers[r].Update(std::span<const uint8_t>(base + (lo - pos), hi - lo));
+      if (hi > lo) UpdateWithPrefetch(hashers[r], base + (lo - pos), hi - lo);
       if (rg.offset + rg.size <= pos + len) first = r + 1;
     }
     pos += len;
@@ -106,7 +123,9 @@ Result<std::vector<FileDigest>> HashModel(const ModelTree& tree, const HashOptio
   for (size_t i = 0; i < tree.files.size(); ++i) {
     FileDigest& fd = out[i];
     if (!fd.status.ok()) continue;
-    if (options.method == Method::kFiles) {
+    if (!options.file_digests && !fd.tensors.empty()) {
+      fd.has_file_digest = false;
+    } else if (options.method == Method::kFiles) {
       // An empty file still gets a job: its digest is SHA-256 of nothing.
       jobs.push_back({i, {{0, fd.size, &fd.digest}}, fd.size});
     } else {

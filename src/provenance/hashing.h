@@ -34,6 +34,10 @@ struct HashOptions {
   Method method = Method::kFiles;
   uint64_t shard_size = kDefaultShardSize;  // shards method only; > 0
   bool tensors = false;                     // also per-tensor digests of GGUF/safetensors files
+  // With tensors: false skips the whole-file (or shard) digests of files whose tensors were
+  // indexed, hashing each byte once; FileDigest::digest and shards are then left empty for
+  // those files (has_file_digest false). For diffing models tensor by tensor.
+  bool file_digests = true;
   size_t threads = 0;                       // 0: one per hardware thread
   uint64_t window_bytes = 8u << 20;         // bytes mapped at once per job
 };
@@ -54,6 +58,7 @@ struct TensorDigest {
 struct FileDigest {
   std::string name;  // as in ModelTree
   uint64_t size = 0;
+  bool has_file_digest = true;      // false only with HashOptions::file_digests == false
   crypto::Sha256Digest digest{};    // files method: SHA-256 of the whole file
   std::vector<ShardDigest> shards;  // shards method: in offset order; none for an empty file
   formats::ModelFormat format = formats::ModelFormat::kUnknown;
