@@ -1,12 +1,104 @@
 #include "base/json.h"
 
 #include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
+#include <unordered_set>
 #include <cmath>
 #include <vector>
 
 namespace warden::json {
 
 namespace {
+
+// SAX handler for boost::json::basic_parser that stops at the first key repeated within one
+// object. Keys arrive decoded (escapes resolved), possibly in several parts.
+class DuplicateKeyHandler {
+ public:
+  constexpr static std::size_t max_object_size = std::size_t(-1);
+  constexpr static std::size_t max_array_size = std::size_t(-1);
+  constexpr static std::size_t max_key_size = std::size_t(-1);
+  constexpr static std::size_t max_string_size = std::size_t(-1);
+
+  using ec_t = boost::system::error_code;
+  using sv = boost::json::string_view;
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_array_begin(ec_t&) {
+    frames_.push_back(Frame{false, {}, {}});
+    return true;
+  }
+  bool on_array_end(std::size_t, ec_t&) {
+    Pop();
+    return true;
+  }
+  bool on_object_begin(ec_t&) {
+    frames_.push_back(Frame{true, {}, {}});
+    return true;
+  }
+  bool on_object_end(std::size_t, ec_t&) {
+    Pop();
+    return true;
+  }
+  bool on_string_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_string(sv, std::size_t, ec_t&) { return Value(); }
+  bool on_key_part(sv s, std::size_t, ec_t&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(sv s, std::size_t, ec_t& ec) {
+    key_.append(s.data(), s.size());
+    Frame& f = frames_.back();
+    if (!f.keys.insert(key_).second) {
+      duplicate_ = key_;
+      duplicate_path_ = Path();
+      ec = boost::json::error::syntax;  // any error stops the parser; duplicate_ says why
+      return false;
+    }
+    f.current_key = std::move(key_);
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(sv, ec_t&) { return true; }
+  bool on_int64(int64_t, sv, ec_t&) { return Value(); }
+  bool on_uint64(uint64_t, sv, ec_t&) { return Value(); }
+  bool on_double(double, sv, ec_t&) { return Value(); }
+  bool on_bool(bool, ec_t&) { return Value(); }
+  bool on_null(ec_t&) { return Value(); }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+
+  const std::string& duplicate() const { return duplicate_; }
+  const std::vector<std::string>& duplicate_path() const { return duplicate_path_; }
+  bool found_duplicate() const { return found_; }
+
+ private:
+  struct Frame {
+    bool is_object;
+    std::unordered_set<std::string> keys;
+    std::string current_key;
+  };
+  bool Value() { return true; }
+  void Pop() {
+    if (!frames_.empty()) frames_.pop_back();
+  }
+  // Where the duplicate is: the keys of the enclosing objects, "" for the top level.
+  std::vector<std::string> Path() {
+    found_ = true;
+    std::vector<std::string> out;
+    for (size_t i = 0; i + 1 < frames_.size(); ++i) {
+      if (!frames_[i].is_object) continue;
+      out.push_back(frames_[i].current_key);
+    }
+    return out;
+  }
+
+  std::vector<Frame> frames_;
+  std::string key_;
+  std::string duplicate_;
+  std::vector<std::string> duplicate_path_;
+  bool found_ = false;
+};
 
 void LineColumn(std::string_view text, size_t offset, size_t* line, size_t* column) {
   *line = 1;
@@ -135,16 +227,45 @@ Result<value> Parse(std::string_view text, std::string_view source, size_t max_d
   size_t used = p.write_some(text.data(), text.size(), ec);
   if (!ec && used == text.size()) p.finish(ec);
   if (!ec && used != text.size()) ec = boost::json::error::extra_data;
-  if (ec) {
+  std::optional<DuplicateKey> dup;
+  size_t dup_at = 0;
+  if (!ec) {
+    // The text is valid JSON here; only the duplicate matters.
+    FindDuplicateKey(text, max_depth, &dup, &dup_at).IgnoreError();
+    if (dup) used = dup_at;
+  }
+  if (ec || dup) {
     size_t line, column;
     LineColumn(text, used, &line, &column);
     std::string what = ec.message();
     if (text.empty()) what = "empty input, expected a JSON value";
+    if (dup) {
+      std::string where;
+      for (const auto& k : dup->path) where += (where.empty() ? "" : ".") + k;
+      what = "duplicate key " + boost::json::serialize(value(dup->key)) +
+             (where.empty() ? std::string(" in the top-level object") : " in object " + where);
+    }
     return DataLossError(std::string(source) + ": line " + std::to_string(line) + ", column " +
                          std::to_string(column) + " (offset " + std::to_string(used) +
                          "): " + what);
   }
   return p.release();
+}
+
+Status FindDuplicateKey(std::string_view text, size_t max_depth,
+                        std::optional<DuplicateKey>* duplicate, size_t* used) {
+  boost::json::parse_options opt;
+  opt.max_depth = max_depth;
+  boost::json::basic_parser<DuplicateKeyHandler> p(opt);
+  boost::system::error_code ec;
+  *used = p.write_some(false, text.data(), text.size(), ec);
+  duplicate->reset();
+  if (p.handler().found_duplicate()) {
+    *duplicate = DuplicateKey{p.handler().duplicate(), p.handler().duplicate_path()};
+    return Status::Ok();
+  }
+  if (ec) return DataLossError(ec.message());
+  return Status::Ok();
 }
 
 std::string Pretty(const value& v) {

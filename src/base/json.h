@@ -11,6 +11,8 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -24,8 +26,21 @@ using boost::json::value;
 
 // Parses exactly one JSON text (trailing whitespace only). `source` names the input in errors,
 // e.g. "model.sig: line 3, column 14 (offset 57): syntax error". Nesting deeper than
-// `max_depth` is refused.
+// `max_depth` is refused, and so is a key repeated within one object (readers disagree on
+// which one wins, so a signed document with duplicates could mean two things).
 Result<value> Parse(std::string_view text, std::string_view source, size_t max_depth = 64);
+
+struct DuplicateKey {
+  std::string key;                // decoded (escapes resolved)
+  std::vector<std::string> path;  // keys of the enclosing objects, outermost first
+};
+
+// Scans `text` (no value is built) for the first key repeated within one object; sets
+// `*duplicate` when it finds one and `*used` to the bytes consumed (where it stopped). Returns
+// a DataLoss status for a syntax error (without position; the caller knows its offsets) or OK.
+// Trailing bytes after the first value are left for the caller to judge.
+Status FindDuplicateKey(std::string_view text, size_t max_depth,
+                        std::optional<DuplicateKey>* duplicate, size_t* used);
 
 // Two-space indented text with a final newline; key order is kept as stored.
 std::string Pretty(const value& v);

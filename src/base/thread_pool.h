@@ -30,6 +30,7 @@ class ThreadPool {
 
   size_t size() const { return workers_.size(); }
 
+  // Queues `task` for a worker; with no workers it runs at once on the calling thread.
   void Schedule(std::function<void()> task);
 
   // Runs fn(i) for every i in [0, n); the calling thread helps. Uses at most size()+1 threads.

@@ -1,9 +1,9 @@
 #include "formats/safetensors.h"
 
 #include <algorithm>
-#include <boost/json/basic_parser_impl.hpp>
 #include <limits>
 #include <string>
+#include <optional>
 #include <unordered_set>
 
 #include "base/encoding.h"
@@ -38,97 +38,6 @@ std::string Quote(std::string_view s) {
   if (s.size() > kMax) out.insert(out.size() - 1, "...");
   return out;
 }
-
-// SAX handler for boost::json::basic_parser that stops at the first key repeated within one
-// object. Keys arrive decoded (escapes resolved), possibly in several parts.
-class DuplicateKeyHandler {
- public:
-  constexpr static std::size_t max_object_size = std::size_t(-1);
-  constexpr static std::size_t max_array_size = std::size_t(-1);
-  constexpr static std::size_t max_key_size = std::size_t(-1);
-  constexpr static std::size_t max_string_size = std::size_t(-1);
-
-  using ec_t = boost::system::error_code;
-  using sv = boost::json::string_view;
-
-  bool on_document_begin(ec_t&) { return true; }
-  bool on_document_end(ec_t&) { return true; }
-  bool on_array_begin(ec_t&) {
-    frames_.push_back(Frame{false, {}, {}});
-    return true;
-  }
-  bool on_array_end(std::size_t, ec_t&) {
-    Pop();
-    return true;
-  }
-  bool on_object_begin(ec_t&) {
-    frames_.push_back(Frame{true, {}, {}});
-    return true;
-  }
-  bool on_object_end(std::size_t, ec_t&) {
-    Pop();
-    return true;
-  }
-  bool on_string_part(sv, std::size_t, ec_t&) { return true; }
-  bool on_string(sv, std::size_t, ec_t&) { return Value(); }
-  bool on_key_part(sv s, std::size_t, ec_t&) {
-    key_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(sv s, std::size_t, ec_t& ec) {
-    key_.append(s.data(), s.size());
-    Frame& f = frames_.back();
-    if (!f.keys.insert(key_).second) {
-      duplicate_ = key_;
-      duplicate_path_ = Path();
-      ec = boost::json::error::syntax;  // any error stops the parser; duplicate_ says why
-      return false;
-    }
-    f.current_key = std::move(key_);
-    key_.clear();
-    return true;
-  }
-  bool on_number_part(sv, ec_t&) { return true; }
-  bool on_int64(int64_t, sv, ec_t&) { return Value(); }
-  bool on_uint64(uint64_t, sv, ec_t&) { return Value(); }
-  bool on_double(double, sv, ec_t&) { return Value(); }
-  bool on_bool(bool, ec_t&) { return Value(); }
-  bool on_null(ec_t&) { return Value(); }
-  bool on_comment_part(sv, ec_t&) { return true; }
-  bool on_comment(sv, ec_t&) { return true; }
-
-  const std::string& duplicate() const { return duplicate_; }
-  const std::string& duplicate_path() const { return duplicate_path_; }
-  bool found_duplicate() const { return found_; }
-
- private:
-  struct Frame {
-    bool is_object;
-    std::unordered_set<std::string> keys;
-    std::string current_key;
-  };
-  bool Value() { return true; }
-  void Pop() {
-    if (!frames_.empty()) frames_.pop_back();
-  }
-  // Where the duplicate is: the keys of the enclosing objects, "" for the top level.
-  std::string Path() {
-    found_ = true;
-    std::string out;
-    for (size_t i = 0; i + 1 < frames_.size(); ++i) {
-      if (!frames_[i].is_object) continue;
-      if (!out.empty()) out += '.';
-      out += Quote(frames_[i].current_key);
-    }
-    return out;
-  }
-
-  std::vector<Frame> frames_;
-  std::string key_;
-  std::string duplicate_;
-  std::string duplicate_path_;
-  bool found_ = false;
-};
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -173,20 +82,19 @@ class Parser {
 };
 
 Status Parser::CheckDuplicates(std::string_view header) const {
-  boost::json::parse_options opt;
-  opt.max_depth = limits_.max_json_depth;
-  boost::json::basic_parser<DuplicateKeyHandler> p(opt);
-  boost::system::error_code ec;
-  const size_t used = p.write_some(false, header.data(), header.size(), ec);
+  size_t used = 0;
+  std::optional<json::DuplicateKey> dup;
+  Status syntax = json::FindDuplicateKey(header, limits_.max_json_depth, &dup, &used);
   const uint64_t at = 8 + used;
-  if (p.handler().found_duplicate()) {
-    const std::string& path = p.handler().duplicate_path();
+  if (dup) {
+    std::string path;
+    for (const auto& k : dup->path) path += (path.empty() ? "" : ".") + Quote(k);
     return AtOffset(at,
-                    "duplicate key " + Quote(p.handler().duplicate()) + " in " +
+                    "duplicate key " + Quote(dup->key) + " in " +
                         (path.empty() ? std::string("the header object") : "the object " + path) +
                         " (JSON readers disagree on which one wins)");
   }
-  if (ec) return AtOffset(at, "header JSON: " + ec.message());
+  if (!syntax.ok()) return AtOffset(at, "header JSON: " + syntax.message());
   for (size_t i = used; i < header.size(); ++i) {
     if (!IsJsonSpace(header[i])) {
       return AtOffset(8 + i, "header JSON: data after the header object");
