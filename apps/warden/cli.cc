@@ -7,11 +7,16 @@ namespace warden::cli {
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kVerificationFailed: return kExitCheckFailed;
-    case StatusCode::kInvalidArgument: return kExitUsage;
-    case StatusCode::kDataLoss: return kExitMalformed;
-    default: return kExitEnvironment;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kVerificationFailed:
+      return kExitCheckFailed;
+    case StatusCode::kInvalidArgument:
+      return kExitUsage;
+    case StatusCode::kDataLoss:
+      return kExitMalformed;
+    default:
+      return kExitEnvironment;
   }
 }
 

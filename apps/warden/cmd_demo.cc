@@ -30,9 +30,8 @@ Status CopyFile(const std::string& from, const std::string& to) {
 // Flips one bit in the middle of the named tensor's data; returns its absolute offset.
 Result<uint64_t> TamperTensor(const std::string& path, const std::string& tensor) {
   WARDEN_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path, 1ull << 30));
-  WARDEN_ASSIGN_OR_RETURN(
-      std::vector<formats::TensorRange> tensors,
-      formats::IndexTensors(formats::ModelFormat::kGguf, AsBytes(bytes), path));
+  WARDEN_ASSIGN_OR_RETURN(std::vector<formats::TensorRange> tensors,
+                          formats::IndexTensors(formats::ModelFormat::kGguf, AsBytes(bytes), path));
   for (const auto& t : tensors) {
     if (t.name != tensor) continue;
     const uint64_t at = t.offset + t.size / 2;
@@ -63,7 +62,8 @@ int RunDemo(const std::string& workdir_arg) {
   Status st = CopyFile(model_src, model);
   if (!st.ok()) return Fail("demo", st.WithContext("bundled model"));
 
-  std::printf("warden demo: model provenance on the bundled tiny Llama model (stories260K, GGUF)\n");
+  std::printf(
+      "warden demo: model provenance on the bundled tiny Llama model (stories260K, GGUF)\n");
   std::printf("working in %s\n", work.c_str());
 
   Step(1, "Create a release key (ECDSA P-256)", "warden keygen --out " + key);
@@ -117,8 +117,8 @@ int RunDemo(const std::string& workdir_arg) {
     std::printf("    %s %s\n", std::string(provenance::FileChangeKindName(c.kind)).c_str(),
                 c.name.c_str());
     for (const auto& t : c.tensors) {
-      std::printf("      tensor %s %s\n", std::string(provenance::TensorChangeKindName(t.kind)).c_str(),
-                  t.name.c_str());
+      std::printf("      tensor %s %s\n",
+                  std::string(provenance::TensorChangeKindName(t.kind)).c_str(), t.name.c_str());
     }
   }
   std::printf("    (the real command exits 1 here)\n");
@@ -135,7 +135,8 @@ void RegisterDemo(CLI::App& app, int* exit_code) {
       "Run warden's story on the bundled tiny model (data/models/stories260K.gguf) with no\n"
       "server and no network: create a key, sign the model, verify it, tamper with one\n"
       "tensor, and verify again to see the failure named down to the tensor.");
-  cmd->footer("Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
+  cmd->footer(
+      "Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--dir", *dir, "Working directory (default: a new one under /tmp)");
   cmd->callback([=] { *exit_code = RunDemo(*dir); });

@@ -18,8 +18,7 @@ int RunHash(const ModelOptions& o, bool tensors, bool tensors_only, bool as_json
   hash.file_digests = !tensors_only;
   const auto t0 = std::chrono::steady_clock::now();
   auto digests = provenance::HashModel(*tree, hash);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!digests) return Fail("hash", digests.error());
   uint64_t total = 0;
   for (const auto& fd : *digests) {

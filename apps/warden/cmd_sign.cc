@@ -38,9 +38,9 @@ int RunSign(const ModelOptions& o, const std::string& key_path, std::string out,
   std::printf("signed %s: %zu file%s", signed_model->statement.subject_name.c_str(), files,
               files == 1 ? "" : "s");
   if (n_tensors > 0) std::printf(", %zu tensor digests", n_tensors);
-  std::printf(", method %s\n",
-              std::string(provenance::MethodName(signed_model->statement.serialization.method))
-                  .c_str());
+  std::printf(
+      ", method %s\n",
+      std::string(provenance::MethodName(signed_model->statement.serialization.method)).c_str());
   std::printf("subject sha256 %s\n", signed_model->statement.subject_digest.c_str());
   std::printf("wrote %s (OMS v1.0, key %s...)\n", out.c_str(),
               key->Public().Fingerprint().substr(0, 16).c_str());

@@ -15,8 +15,8 @@ int HexValue(char c) {
 }
 
 bool IsBase64Char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 }  // namespace
 
@@ -69,11 +69,11 @@ Result<std::string> Base64Decode(std::string_view text) {
                          " is not a multiple of 4");
   }
   size_t pad = 0;
-  if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  if (!text.empty() && text.back() == '=')
+    pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
   for (size_t i = 0; i < text.size() - pad; ++i) {
     if (!IsBase64Char(text[i])) {
-      return DataLossError("base64 text has an invalid character at position " +
-                           std::to_string(i));
+      return DataLossError("base64 text has an invalid character at position " + std::to_string(i));
     }
   }
   std::string out(text.size() / 4 * 3, '\0');

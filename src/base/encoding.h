@@ -19,16 +19,16 @@ namespace warden {
 
 std::string HexEncode(std::span<const uint8_t> bytes);
 inline std::string HexEncode(std::string_view bytes) {
-  return HexEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                            bytes.size()));
+  return HexEncode(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 // Accepts upper or lower case; the length must be even.
 Result<std::vector<uint8_t>> HexDecode(std::string_view hex);
 
 std::string Base64Encode(std::span<const uint8_t> bytes);
 inline std::string Base64Encode(std::string_view bytes) {
-  return Base64Encode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                               bytes.size()));
+  return Base64Encode(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 Result<std::string> Base64Decode(std::string_view text);
 

@@ -123,8 +123,8 @@ Result<ReadOnlyFile> ReadOnlyFile::Open(const std::string& path, bool no_follow)
   struct stat st;
   if (fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
   if (!S_ISREG(st.st_mode)) {
-    return DataLossError(path + (S_ISDIR(st.st_mode) ? ": is a directory, not a file"
-                                                     : ": not a regular file"));
+    return DataLossError(
+        path + (S_ISDIR(st.st_mode) ? ": is a directory, not a file" : ": not a regular file"));
   }
   f.size_ = static_cast<uint64_t>(st.st_size);
   return f;
@@ -134,8 +134,8 @@ Result<std::string> ReadFileToString(const std::string& path, uint64_t max_bytes
   WARDEN_ASSIGN_OR_RETURN(ReadOnlyFile f, ReadOnlyFile::Open(path));
   if (f.size() > max_bytes) {
     return ResourceExhaustedError(path + ": " + std::to_string(f.size()) +
-                                  " bytes is more than the limit of " +
-                                  std::to_string(max_bytes) + " bytes for this kind of file");
+                                  " bytes is more than the limit of " + std::to_string(max_bytes) +
+                                  " bytes for this kind of file");
   }
   std::string out(static_cast<size_t>(f.size()), '\0');
   size_t done = 0;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
-#include <unordered_set>
 #include <cmath>
+#include <unordered_set>
 #include <vector>
 
 namespace warden::json {
@@ -165,8 +165,7 @@ void WriteCanonical(std::string& out, const value& v) {
       std::vector<const boost::json::key_value_pair*> items;
       items.reserve(o.size());
       for (const auto& kv : o) items.push_back(&kv);
-      std::sort(items.begin(), items.end(),
-                [](auto* a, auto* b) { return a->key() < b->key(); });
+      std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
       out += '{';
       for (size_t i = 0; i < items.size(); ++i) {
         if (i) out += ',';
@@ -207,14 +206,20 @@ Result<const value*> Find(const object& obj, std::string_view key, std::string_v
 
 std::string_view KindName(const value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "a boolean";
     case boost::json::kind::int64:
     case boost::json::kind::uint64:
-    case boost::json::kind::double_: return "a number";
-    case boost::json::kind::string: return "a string";
-    case boost::json::kind::array: return "an array";
-    case boost::json::kind::object: return "an object";
+    case boost::json::kind::double_:
+      return "a number";
+    case boost::json::kind::string:
+      return "a string";
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "an object";
   }
   return "unknown";
 }
@@ -315,8 +320,7 @@ Result<const array*> GetArray(const object& obj, std::string_view key, std::stri
   return &v->get_array();
 }
 
-Result<std::string_view> GetString(const object& obj, std::string_view key,
-                                   std::string_view path) {
+Result<std::string_view> GetString(const object& obj, std::string_view key, std::string_view path) {
   WARDEN_ASSIGN_OR_RETURN(const value* v, Find(obj, key, path));
   return AsString(*v, Join(path, key));
 }

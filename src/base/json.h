@@ -12,9 +12,9 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -55,8 +55,7 @@ std::string JoinIndex(std::string_view path, size_t index);
 // DataLoss "missing field <path.key>"; a field of another type says what it found.
 Result<const object*> GetObject(const object& obj, std::string_view key, std::string_view path);
 Result<const array*> GetArray(const object& obj, std::string_view key, std::string_view path);
-Result<std::string_view> GetString(const object& obj, std::string_view key,
-                                   std::string_view path);
+Result<std::string_view> GetString(const object& obj, std::string_view key, std::string_view path);
 Result<bool> GetBool(const object& obj, std::string_view key, std::string_view path);
 // Accepts a JSON integer, or a float with an integral value (1000000000.0), in [0, 2^63).
 Result<uint64_t> GetUint(const object& obj, std::string_view key, std::string_view path);

@@ -85,14 +85,13 @@ inline Status VerificationFailedError(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : v_(value) {}                   // NOLINT: implicit by design
-  Result(T&& value) : v_(std::move(value)) {}             // NOLINT
-  Result(Status status) : v_(Fix(std::move(status))) {}   // NOLINT
-  template <typename U,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, T> &&
-                                        !std::is_same_v<std::decay_t<U>, Status> &&
-                                        !std::is_same_v<std::decay_t<U>, Result>>>
+  Result(const T& value) : v_(value) {}                  // NOLINT: implicit by design
+  Result(T&& value) : v_(std::move(value)) {}            // NOLINT
+  Result(Status status) : v_(Fix(std::move(status))) {}  // NOLINT
+  template <typename U, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                    !std::is_same_v<std::decay_t<U>, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, Status> &&
+                                                    !std::is_same_v<std::decay_t<U>, Result>>>
   Result(U&& value) : v_(T(std::forward<U>(value))) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
@@ -131,9 +130,9 @@ class [[nodiscard]] Result {
 #define WARDEN_CONCAT_(a, b) WARDEN_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define WARDEN_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::warden::Status warden_status_ = (expr); \
+#define WARDEN_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::warden::Status warden_status_ = (expr);        \
     if (!warden_status_.ok()) return warden_status_; \
   } while (0)
 
@@ -146,9 +145,9 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 // For programmer errors only: never for bytes from a file, a socket, a model or a user.
-#define WARDEN_CHECK(cond)                                                     \
-  do {                                                                         \
-    if (!(cond)) ::warden::internal_check::Fail(#cond, __FILE__, __LINE__);    \
+#define WARDEN_CHECK(cond)                                                  \
+  do {                                                                      \
+    if (!(cond)) ::warden::internal_check::Fail(#cond, __FILE__, __LINE__); \
   } while (0)
 
 namespace warden::internal_check {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <string>
 #include <optional>
+#include <string>
 #include <unordered_set>
 
 #include "base/encoding.h"

@@ -49,8 +49,9 @@ Result<Bundle> ParseBundle(std::string_view text, std::string_view source) {
   }
   if (!(*root)->contains("dsseEnvelope")) {
     if ((*root)->contains("messageSignature")) {
-      return in(DataLossError("field dsseEnvelope: missing; this bundle holds a "
-                              "messageSignature, not an OMS model signature"));
+      return in(
+          DataLossError("field dsseEnvelope: missing; this bundle holds a "
+                        "messageSignature, not an OMS model signature"));
     }
     return in(DataLossError("missing field dsseEnvelope"));
   }
@@ -60,8 +61,8 @@ Result<Bundle> ParseBundle(std::string_view text, std::string_view source) {
   if (!env) return in(env.error());
   if (env->payload_type != kInTotoPayloadType) {
     return in(DataLossError("field dsseEnvelope.payloadType: unknown payload type '" +
-                            env->payload_type + "' (expected " +
-                            std::string(kInTotoPayloadType) + ")"));
+                            env->payload_type + "' (expected " + std::string(kInTotoPayloadType) +
+                            ")"));
   }
   b.envelope = std::move(*env);
   return b;

@@ -21,8 +21,8 @@ inline constexpr std::string_view kBundleMediaType =
 
 struct Bundle {
   std::string media_type;
-  std::string key_hint;               // empty when the bundle has none
-  std::string material;               // "publicKey", "certificate" or "x509CertificateChain"
+  std::string key_hint;  // empty when the bundle has none
+  std::string material;  // "publicKey", "certificate" or "x509CertificateChain"
   DsseEnvelope envelope;
 };
 

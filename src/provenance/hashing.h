@@ -38,8 +38,8 @@ struct HashOptions {
   // indexed, hashing each byte once; FileDigest::digest and shards are then left empty for
   // those files (has_file_digest false). For diffing models tensor by tensor.
   bool file_digests = true;
-  size_t threads = 0;                       // 0: one per hardware thread
-  uint64_t window_bytes = 8u << 20;         // bytes mapped at once per job
+  size_t threads = 0;                // 0: one per hardware thread
+  uint64_t window_bytes = 8u << 20;  // bytes mapped at once per job
 };
 
 struct ShardDigest {

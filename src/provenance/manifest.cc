@@ -47,8 +47,10 @@ Status CheckResourcePath(std::string_view name, std::string_view field) {
 
 Status CheckDigestHex(std::string_view hex, std::string_view field) {
   if (hex.size() != 64) {
-    return DataLossError("field " + std::string(field) + ": a sha256 digest has 64 hex digits, "
-                         "found " + std::to_string(hex.size()) + " characters");
+    return DataLossError("field " + std::string(field) +
+                         ": a sha256 digest has 64 hex digits, "
+                         "found " +
+                         std::to_string(hex.size()) + " characters");
   }
   for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
@@ -301,7 +303,8 @@ Result<Statement> ParseStatement(std::string_view payload, std::string_view sour
     r.digest = std::string(*dig);
     if (s.serialization.method == Method::kFiles) {
       if (r.algorithm != "sha256") {
-        return in(DataLossError("field " + p + ".algorithm: expected sha256, found " + r.algorithm));
+        return in(
+            DataLossError("field " + p + ".algorithm: expected sha256, found " + r.algorithm));
       }
       st = CheckResourcePath(r.name, p + ".name");
       if (!st.ok()) return in(st);
@@ -333,20 +336,28 @@ Result<Statement> ParseStatement(std::string_view payload, std::string_view sour
 
 std::string_view FileChangeKindName(FileChange::Kind k) {
   switch (k) {
-    case FileChange::Kind::kModified: return "modified";
-    case FileChange::Kind::kAdded: return "added";
-    case FileChange::Kind::kRemoved: return "removed";
-    case FileChange::Kind::kRenamed: return "renamed";
-    case FileChange::Kind::kUnreadable: return "unreadable";
+    case FileChange::Kind::kModified:
+      return "modified";
+    case FileChange::Kind::kAdded:
+      return "added";
+    case FileChange::Kind::kRemoved:
+      return "removed";
+    case FileChange::Kind::kRenamed:
+      return "renamed";
+    case FileChange::Kind::kUnreadable:
+      return "unreadable";
   }
   return "unknown";
 }
 
 std::string_view TensorChangeKindName(TensorChange::Kind k) {
   switch (k) {
-    case TensorChange::Kind::kModified: return "modified";
-    case TensorChange::Kind::kAdded: return "added";
-    case TensorChange::Kind::kRemoved: return "removed";
+    case TensorChange::Kind::kModified:
+      return "modified";
+    case TensorChange::Kind::kAdded:
+      return "added";
+    case TensorChange::Kind::kRemoved:
+      return "removed";
   }
   return "unknown";
 }
@@ -408,8 +419,9 @@ void TensorDiff(const std::vector<TensorEntry>& want, const std::vector<TensorEn
     if (!want_names.count(t.name)) change.tensors.push_back({TensorChange::Kind::kAdded, t.name});
   }
   if (change.tensors.empty()) {
-    change.tensor_note = "every tensor's data is unchanged: the header, metadata or padding "
-                         "was edited";
+    change.tensor_note =
+        "every tensor's data is unchanged: the header, metadata or padding "
+        "was edited";
   }
 }
 

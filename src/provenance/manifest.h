@@ -89,9 +89,9 @@ struct TensorChange {
 struct FileChange {
   enum class Kind { kModified, kAdded, kRemoved, kRenamed, kUnreadable };
   Kind kind;
-  std::string name;      // the signed name (for kAdded: the new file's name)
-  std::string new_name;  // kRenamed only
-  std::string detail;    // e.g. which shards differ, or why a file could not be read
+  std::string name;                   // the signed name (for kAdded: the new file's name)
+  std::string new_name;               // kRenamed only
+  std::string detail;                 // e.g. which shards differ, or why a file could not be read
   std::vector<TensorChange> tensors;  // kModified with per-tensor digests on both sides
   std::string tensor_note;            // e.g. "tensor data unchanged: header or metadata edited"
 };

@@ -104,8 +104,8 @@ class Walker {
       const std::string rel = rel_dir.empty() ? n : rel_dir + "/" + n;
       const std::string path = dir_path + "/" + n;
       if (!IsValidUtf8(n)) {
-        return DataLossError(dir_path + ": a file name is not valid UTF-8 (hex " +
-                             HexEncode(n) + "); OMS names travel in JSON and must be UTF-8");
+        return DataLossError(dir_path + ": a file name is not valid UTF-8 (hex " + HexEncode(n) +
+                             "); OMS names travel in JSON and must be UTF-8");
       }
       if (n.find('\n') != std::string::npos || n.find('\r') != std::string::npos) {
         return DataLossError(path + ": file names with line breaks are refused");
@@ -133,8 +133,9 @@ class Walker {
       } else if (S_ISREG(st.st_mode)) {
         tree->files.push_back({rel, open_path, static_cast<uint64_t>(st.st_size)});
       } else {
-        return DataLossError(path + ": not a regular file, directory or link (a device, pipe "
-                                    "or socket cannot be part of a model)");
+        return DataLossError(path +
+                             ": not a regular file, directory or link (a device, pipe "
+                             "or socket cannot be part of a model)");
       }
     }
     on_stack_.erase(key);
@@ -159,8 +160,8 @@ bool PathIsUnder(std::string_view name, std::string_view ignore) {
   while (ignore.size() > 1 && ignore.back() == '/') ignore.remove_suffix(1);
   if (ignore.starts_with("./")) ignore.remove_prefix(2);
   if (ignore.empty()) return false;
-  return name == ignore || (name.size() > ignore.size() && name.starts_with(ignore) &&
-                            name[ignore.size()] == '/');
+  return name == ignore ||
+         (name.size() > ignore.size() && name.starts_with(ignore) && name[ignore.size()] == '/');
 }
 
 Result<ModelTree> WalkModel(const std::string& model_path, const WalkOptions& options) {

@@ -63,15 +63,14 @@ Result<VerifyReport> VerifyModel(const std::string& model, std::string_view bund
     return VerificationFailedError(msg);
   }
 
-  WARDEN_ASSIGN_OR_RETURN(Statement want,
-                          ParseStatement(bundle.envelope.payload,
-                                         std::string(bundle_source) + " (payload)"));
+  WARDEN_ASSIGN_OR_RETURN(
+      Statement want,
+      ParseStatement(bundle.envelope.payload, std::string(bundle_source) + " (payload)"));
   WARDEN_ASSIGN_OR_RETURN(crypto::Sha256Digest subject, SubjectDigest(want.resources));
   if (crypto::DigestHex(subject) != want.subject_digest) {
-    return VerificationFailedError(std::string(bundle_source) +
-                                   ": the statement's subject digest " + want.subject_digest +
-                                   " does not match its resources (" + crypto::DigestHex(subject) +
-                                   ")");
+    return VerificationFailedError(
+        std::string(bundle_source) + ": the statement's subject digest " + want.subject_digest +
+        " does not match its resources (" + crypto::DigestHex(subject) + ")");
   }
 
   WalkOptions walk;

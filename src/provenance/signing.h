@@ -38,7 +38,7 @@ Result<SignResult> SignModel(const std::string& model, const crypto::PrivateKey&
                              const SignOptions& options);
 
 struct VerifyOptions {
-  bool tensors = false;                    // report which tensors of a modified file changed
+  bool tensors = false;  // report which tensors of a modified file changed
   size_t threads = 0;
   std::vector<std::string> ignore_paths;   // in addition to those the signature records
   std::vector<std::string> exclude_files;  // e.g. the signature file, if inside the model

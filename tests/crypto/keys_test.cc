@@ -327,7 +327,8 @@ TEST(OmsKeyTest, RsaCertificateIsDataLossNamingRsa) {
 class OmsBundleTest : public testing::Test {
  protected:
   void SetUp() override {
-    Result<json::value> v = json::Parse(ReadTestFile("oms/ossf-spec/test-vectors-v1.0/valid/key.bundle.json"), "key.bundle.json");
+    Result<json::value> v = json::Parse(
+        ReadTestFile("oms/ossf-spec/test-vectors-v1.0/valid/key.bundle.json"), "key.bundle.json");
     ASSERT_TRUE(v.ok()) << v.error().ToString();
     const json::value& env = v->at("dsseEnvelope");
     payload_ = Unbase64(std::string(env.at("payload").as_string()));

@@ -81,8 +81,7 @@ TEST(HashingTest, OneThreadAndManyThreadsAgree) {
       EXPECT_EQ((*a)[i].shards[s].digest, (*b)[i].shards[s].digest);
     }
   }
-  EXPECT_EQ((*a)[0].shards.back().digest,
-            crypto::Sha256(std::string_view(data).substr(4 * 65536)));
+  EXPECT_EQ((*a)[0].shards.back().digest, crypto::Sha256(std::string_view(data).substr(4 * 65536)));
 }
 
 TEST(HashingTest, MalformedGgufKeepsFileDigestAndReportsTensorError) {

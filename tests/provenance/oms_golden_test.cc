@@ -1,8 +1,7 @@
 // Known answers from the OMS reference implementation: manifests and signed statements for
 // its seven fixture models, in the files method and the shards method (1e9 and 8 bytes).
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sstream>
 
@@ -22,8 +21,7 @@ struct Fixture {
 };
 
 // Builds one fixture model from fixture_models.json inside `dir`.
-Fixture Materialize(const std::string& key, const json::object& spec,
-                    const testing::TempDir& dir) {
+Fixture Materialize(const std::string& key, const json::object& spec, const testing::TempDir& dir) {
   const std::string name(spec.at("name").as_string());
   const std::string kind(spec.at("kind").as_string());
   if (kind == "file") {
@@ -104,8 +102,8 @@ TEST_P(OmsGoldenTest, ManifestsAndStatementsMatchReference) {
     EXPECT_EQ(ManifestLines(*digests, v.method), want);
 
     // The statement golden, compared as parsed values like upstream does.
-    auto payload = ReadFileToString(kOms + "/signing/TestPayload/" + fx.key + v.payload_suffix,
-                                    1 << 20);
+    auto payload =
+        ReadFileToString(kOms + "/signing/TestPayload/" + fx.key + v.payload_suffix, 1 << 20);
     ASSERT_TRUE(payload.has_value());
     auto expected = ParseStatement(*payload, fx.key);
     ASSERT_TRUE(expected.has_value()) << expected.error().ToString();
@@ -133,14 +131,13 @@ TEST_P(OmsGoldenTest, ManifestsAndStatementsMatchReference) {
 INSTANTIATE_TEST_SUITE_P(
     Methods, OmsGoldenTest,
     ::testing::Values(Variant{Method::kFiles, kDefaultShardSize, "file/TestSerializer/MODEL", ""},
-                      Variant{Method::kShards, kDefaultShardSize,
-                              "file_shard/TestSerializer/MODEL", "_shard"},
+                      Variant{Method::kShards, kDefaultShardSize, "file_shard/TestSerializer/MODEL",
+                              "_shard"},
                       Variant{Method::kShards, 8, "file_shard/TestSerializer/MODEL_small_shards",
                               "_small_shards"}),
     [](const auto& info) {
-      return info.param.method == Method::kFiles
-                 ? std::string("Files")
-                 : "Shards" + std::to_string(info.param.shard_size);
+      return info.param.method == Method::kFiles ? std::string("Files")
+                                                 : "Shards" + std::to_string(info.param.shard_size);
     });
 
 TEST(OmsGoldenTest, SmallWindowsGiveTheSameDigests) {

@@ -2,11 +2,10 @@
 // implementation's own bundles.
 #include "provenance/signing.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 
@@ -81,12 +80,9 @@ TEST_F(SigningTest, SingleFileRoundTripVerifies) {
   auto r = Verify(dir_ / "model/stories260K.gguf", b);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   EXPECT_TRUE(r->ok());
-  auto st = ParseStatement(Base64Decode(json::Parse(b, "b")
-                                            ->at("dsseEnvelope")
-                                            .at("payload")
-                                            .as_string())
-                               .value(),
-                           "payload");
+  auto st = ParseStatement(
+      Base64Decode(json::Parse(b, "b")->at("dsseEnvelope").at("payload").as_string()).value(),
+      "payload");
   ASSERT_TRUE(st.has_value());
   ASSERT_EQ(st->resources.size(), 1u);
   EXPECT_EQ(st->resources[0].name, ".");
@@ -237,13 +233,13 @@ TEST_F(SigningTest, MalformedBundlesAreDataLossNamingTheField) {
   const std::vector<Case> cases = {
       {"empty file", "", "empty input"},
       {"not json", "{\"mediaType\": ", "line 1"},
-      {"missing envelope",
-       EditBundle(b, [](json::object& o) { o.erase("dsseEnvelope"); }), "dsseEnvelope"},
+      {"missing envelope", EditBundle(b, [](json::object& o) { o.erase("dsseEnvelope"); }),
+       "dsseEnvelope"},
       {"missing verification material",
        EditBundle(b, [](json::object& o) { o.erase("verificationMaterial"); }),
        "verificationMaterial"},
-      {"unknown media type",
-       EditBundle(b, [](json::object& o) { o["mediaType"] = "text/plain"; }), "mediaType"},
+      {"unknown media type", EditBundle(b, [](json::object& o) { o["mediaType"] = "text/plain"; }),
+       "mediaType"},
       {"unknown payload type",
        EditBundle(b,
                   [](json::object& o) {
@@ -251,10 +247,8 @@ TEST_F(SigningTest, MalformedBundlesAreDataLossNamingTheField) {
                   }),
        "unknown payload type"},
       {"no signatures",
-       EditBundle(b,
-                  [](json::object& o) {
-                    o["dsseEnvelope"].as_object()["signatures"] = json::array();
-                  }),
+       EditBundle(
+           b, [](json::object& o) { o["dsseEnvelope"].as_object()["signatures"] = json::array(); }),
        "no signatures"},
       {"signature not base64",
        EditBundle(b,
@@ -287,8 +281,8 @@ std::string SignStatement(const crypto::PrivateKey& key, const std::string& payl
   b.media_type = std::string(kBundleMediaType);
   b.envelope.payload_type = std::string(kInTotoPayloadType);
   b.envelope.payload = payload;
-  b.envelope.signatures.push_back({"", key.Sign(AsBytes(Pae(kInTotoPayloadType, payload)))
-                                           .value()});
+  b.envelope.signatures.push_back(
+      {"", key.Sign(AsBytes(Pae(kInTotoPayloadType, payload))).value()});
   return BundleToJson(b);
 }
 
@@ -319,21 +313,18 @@ TEST_F(SigningTest, HostileStatementsAreRefused) {
       {"wrong predicate type",
        mutate([](json::object& o) { o["predicateType"] = "https://example.com/wrong/v1"; }),
        StatusCode::kDataLoss, "predicateType"},
-      {"unsupported hash",
-       mutate([](json::object& o) {
+      {"unsupported hash", mutate([](json::object& o) {
          o["predicate"].as_object()["serialization"].as_object()["hash_type"] = "blake3";
        }),
        StatusCode::kDataLoss, "hash_type"},
       {"short digest", mutate([&](json::object& o) { res0(o)["digest"] = "abcd"; }),
        StatusCode::kDataLoss, "64 hex digits"},
-      {"duplicate resource",
-       mutate([&](json::object& o) {
+      {"duplicate resource", mutate([&](json::object& o) {
          auto& a = o["predicate"].as_object()["resources"].as_array();
          a.push_back(a[0]);
        }),
        StatusCode::kDataLoss, "duplicate resource"},
-      {"subject digest does not match resources",
-       mutate([](json::object& o) {
+      {"subject digest does not match resources", mutate([](json::object& o) {
          o["subject"].as_array()[0].as_object()["digest"].as_object()["sha256"] =
              std::string(64, '0');
        }),
@@ -463,8 +454,8 @@ TEST_F(ReferenceBundleTest, EveryKeyBasedReleaseBundleVerifies) {
     std::string version;
     bool single_file;
   };
-  for (const Case& c : {Case{"v0.3.1", true}, Case{"v1.0.0", true}, Case{"v1.0.1", false},
-                        Case{"v1.1.0", false}}) {
+  for (const Case& c :
+       {Case{"v0.3.1", true}, Case{"v1.0.0", true}, Case{"v1.0.1", false}, Case{"v1.1.0", false}}) {
     SCOPED_TRACE(c.version);
     const std::string dir = h + c.version + "-elliptic-key";
     const std::string model = c.single_file ? dir + "/signme-1" : dir;
