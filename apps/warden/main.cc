@@ -7,8 +7,9 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "warden: a safety runtime for self-hosted open-weight language models.\n"
-      "Prove what a model is (hash, sign, verify), and more to come: a transparency ledger,\n"
-      "an embedded engine, watermarks, a guarded gateway and red-team campaigns.",
+      "Prove what a model is (hash, sign, verify) and record its history in a transparency\n"
+      "ledger (ledger, dataset); more to come: an embedded engine, watermarks, a guarded\n"
+      "gateway and red-team campaigns.",
       "warden"};
   app.set_version_flag("--version", "warden " WARDEN_VERSION);
   app.require_subcommand(1);
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   warden::cli::RegisterHash(app, &exit_code);
   warden::cli::RegisterSign(app, &exit_code);
   warden::cli::RegisterVerify(app, &exit_code);
+  warden::cli::RegisterLedger(app, &exit_code);
+  warden::cli::RegisterDataset(app, &exit_code);
   warden::cli::RegisterDemo(app, &exit_code);
   try {
     app.parse(argc, argv);
