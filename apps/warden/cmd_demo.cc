@@ -10,7 +10,10 @@
 #include "base/encoding.h"
 #include "base/files.h"
 #include "cli.h"
+#include "base/json.h"
 #include "crypto/keys.h"
+#include "ledger/dataset.h"
+#include "ledger/ledger.h"
 #include "formats/tensor_index.h"
 #include "provenance/signing.h"
 
@@ -40,6 +43,107 @@ Result<uint64_t> TamperTensor(const std::string& path, const std::string& tensor
     return at;
   }
   return NotFoundError(path + ": no tensor named " + tensor);
+}
+
+
+// The ledger part: the signed model becomes a model-release, its (stand-in) training data a
+// dataset entry, a training-run joins them, a checkpoint is signed, and lineage prints it.
+int LedgerStory(const std::string& work, const std::string& model_dir,
+                const provenance::SignResult& signed_model) {
+  const std::string db = work + "/models.ledger";
+  const std::string log_key = work + "/log.key";
+  const std::string data = DataDir() + "/sets/demo-stories.jsonl";
+  std::remove(db.c_str());
+
+  Step(6, "Create a transparency ledger with its own Ed25519 checkpoint key",
+       "warden keygen --type ed25519 --out " + log_key + " && warden ledger init --db " + db +
+           " --key " + log_key + " --origin warden.demo/models");
+  auto lk = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  if (!lk) return Fail("demo", lk.error());
+  Status st = crypto::WriteKeyPair(*lk, log_key, true);
+  if (!st.ok()) return Fail("demo", st);
+  ledger::LedgerConfig cfg;
+  cfg.origin = "warden.demo/models";
+  auto l = ledger::Ledger::Init(db, lk->Public(), cfg);
+  if (!l) return Fail("demo", l.error());
+  std::printf("    log key %s\n", l->config().log_vkey.c_str());
+
+  Step(7, "Record the release (what `warden sign --ledger` does)",
+       "warden sign " + model_dir + " --key ... --ledger " + db + " --release-version 1.0");
+  const std::string model_digest = "sha256:" + signed_model.statement.subject_digest;
+  json::object rel;
+  rel["name"] = "stories260K";
+  rel["version"] = "1.0";
+  rel["model_digest"] = model_digest;
+  rel["bundle_digest"] = "sha256:" + crypto::DigestHex(crypto::Sha256(signed_model.bundle_json));
+  auto a = l->Append("model-release", json::Canonical(rel), "demo");
+  if (!a) return Fail("demo", a.error());
+  std::printf("    model-release at index %llu\n", static_cast<unsigned long long>(a->index));
+
+  Step(8, "Commit to the training data (a stand-in: TinyStories is not bundled)",
+       "warden dataset commit " + data + " --ledger " + db + " --license ... --source ...");
+  auto commit = ledger::CommitDataset(data, ledger::RecordFormat::kJsonl);
+  if (!commit) return Fail("demo", commit.error());
+  const std::string root = "sha256:" + crypto::DigestHex(commit->root);
+  json::object ds;
+  ds["name"] = "demo-stories (stand-in for TinyStories)";
+  ds["root"] = root;
+  ds["count"] = commit->count;
+  ds["license"] = "same as warden";
+  ds["source"] = "data/sets/demo-stories.jsonl";
+  ds["format"] = "jsonl";
+  a = l->Append("dataset", json::Canonical(ds), "demo");
+  if (!a) return Fail("demo", a.error());
+  std::printf("    %llu records, root %s, dataset entry at index %llu\n",
+              static_cast<unsigned long long>(commit->count), root.c_str(),
+              static_cast<unsigned long long>(a->index));
+  auto proof = ledger::ProveRecord(data, ledger::RecordFormat::kJsonl, 2);
+  if (!proof) return Fail("demo", proof.error());
+  st = ledger::CheckDatasetProof(*proof, commit->root);
+  std::printf("    record 2 proven to be in the data with %zu hashes: %s\n", proof->path.size(),
+              st.ok() ? "verified" : st.message().c_str());
+
+  Step(9, "Record the training run that joined them", "warden ledger append training-run run.json");
+  json::object run;
+  run["dataset_roots"] = json::array{json::value(root)};
+  run["config_digest"] = "sha256:" + crypto::DigestHex(crypto::Sha256("dim=64 layers=5 heads=8"));
+  run["output_model_digest"] = model_digest;
+  run["code_revision"] = "llama2.c";
+  run["hardware"] = "unknown (stand-in record)";
+  run["started"] = "2023-08-01T00:00:00Z";
+  run["finished"] = "2023-08-01T01:00:00Z";
+  a = l->Append("training-run", json::Canonical(run), "demo");
+  if (!a) return Fail("demo", a.error());
+
+  Step(10, "Sign a checkpoint and prove the release is in the log",
+       "warden ledger checkpoint --db " + db + " --key " + log_key + " && warden ledger prove 0");
+  auto note = l->Checkpoint(*lk);
+  if (!note) return Fail("demo", note.error());
+  for (size_t pos = 0; pos < note->size();) {
+    size_t nl = note->find('\n', pos);
+    if (nl == std::string::npos) nl = note->size();
+    std::printf("    | %s\n", note->substr(pos, nl - pos).c_str());
+    pos = nl + 1;
+  }
+  auto tlog = l->ProveInclusion(0);
+  if (!tlog) return Fail("demo", tlog.error());
+  std::printf("    inclusion proof for entry 0: %zu bytes (c2sp.org/tlog-proof@v1)\n",
+              tlog->size());
+  st = l->Audit();
+  std::printf("    ledger audit: %s\n", st.ok() ? "passed" : st.message().c_str());
+  if (!st.ok()) return kExitCheckFailed;
+
+  Step(11, "The model's lineage", "warden ledger lineage " + model_digest + " --db " + db);
+  auto lin = l->Lineage(model_digest);
+  if (!lin) return Fail("demo", lin.error());
+  std::printf("    model %s\n", lin->model_digest.c_str());
+  std::printf("      released as stories260K 1.0 (#%llu)\n",
+              static_cast<unsigned long long>(lin->releases.empty() ? 0 : lin->releases[0]));
+  std::printf("      made by training run #%llu from %zu dataset%s:\n",
+              static_cast<unsigned long long>(lin->produced_by.empty() ? 0 : lin->produced_by[0]),
+              lin->datasets.size(), lin->datasets.size() == 1 ? "" : "s");
+  for (const auto& d : lin->datasets) std::printf("        %s\n", d.c_str());
+  return kExitOk;
 }
 
 int RunDemo(const std::string& workdir_arg) {
@@ -122,7 +226,12 @@ int RunDemo(const std::string& workdir_arg) {
     }
   }
   std::printf("    (the real command exits 1 here)\n");
-  std::printf("\nDone: the tampered tensor was found. Try the commands yourself in %s.\n",
+
+  const int rc = LedgerStory(work, model_dir, *signed_model);
+  if (rc != kExitOk) return rc;
+  std::printf("\nDone: the tampered tensor was found, and the release, its (stand-in) training\n"
+              "data and the run that joined them are on record. Try the commands yourself in\n"
+              "%s.\n",
               work.c_str());
   return kExitOk;
 }

@@ -1,9 +1,13 @@
 // warden sign: an OMS v1.0 signature (Sigstore bundle) over a model.
 #include <cstdio>
 
+#include <optional>
+
 #include "base/files.h"
+#include "base/json.h"
 #include "cli.h"
 #include "crypto/keys.h"
+#include "ledger/ledger.h"
 #include "model_options.h"
 #include "provenance/signing.h"
 
@@ -16,10 +20,23 @@ std::string DefaultSignaturePath(std::string model) {
 
 namespace {
 
-int RunSign(const ModelOptions& o, const std::string& key_path, std::string out, bool tensors) {
+struct ReleaseOptions {
+  std::string ledger;
+  std::string name;
+  std::string version = "unversioned";
+};
+
+int RunSign(const ModelOptions& o, const std::string& key_path, std::string out, bool tensors,
+            const ReleaseOptions& release) {
   if (out.empty()) out = DefaultSignaturePath(o.model);
   auto key = crypto::LoadPrivateKey(key_path);
   if (!key) return Fail("sign", key.error());
+  std::optional<ledger::Ledger> ledger;
+  if (!release.ledger.empty()) {  // open it first: fail before hashing, not after
+    auto l = ledger::Ledger::Open(release.ledger);
+    if (!l) return Fail("sign", l.error());
+    ledger.emplace(std::move(*l));
+  }
   provenance::SignOptions so;
   so.walk = o.Walk();
   so.walk.exclude_files.push_back(out);
@@ -44,6 +61,17 @@ int RunSign(const ModelOptions& o, const std::string& key_path, std::string out,
   std::printf("subject sha256 %s\n", signed_model->statement.subject_digest.c_str());
   std::printf("wrote %s (OMS v1.0, key %s...)\n", out.c_str(),
               key->Public().Fingerprint().substr(0, 16).c_str());
+  if (ledger) {
+    json::object e;
+    e["name"] = release.name.empty() ? signed_model->statement.subject_name : release.name;
+    e["version"] = release.version;
+    e["model_digest"] = "sha256:" + signed_model->statement.subject_digest;
+    e["bundle_digest"] = "sha256:" + crypto::DigestHex(crypto::Sha256(signed_model->bundle_json));
+    auto a = ledger->Append("model-release", json::Canonical(e), "sign --ledger");
+    if (!a) return Fail("sign", a.error().WithContext("the signature was written, but"));
+    std::printf("appended model-release at index %llu of %s\n",
+                static_cast<unsigned long long>(a->index), release.ledger.c_str());
+  }
   return kExitOk;
 }
 
@@ -66,11 +94,18 @@ void RegisterSign(CLI::App& app, int* exit_code) {
   auto key = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto no_tensors = std::make_shared<bool>(false);
+  auto release = std::make_shared<ReleaseOptions>();
   AddModelOptions(cmd, *o);
   cmd->add_option("--key,-k", *key, "Private key (PEM) from `warden keygen`")->required();
   cmd->add_option("--out,-o", *out, "Where to write the signature (default: MODEL.sig)");
   cmd->add_flag("--no-tensors", *no_tensors, "Leave out per-tensor digests");
-  cmd->callback([=] { *exit_code = RunSign(*o, *key, *out, !*no_tensors); });
+  cmd->add_option("--ledger", release->ledger,
+                  "Also append a model-release entry to this ledger (model_digest = the "
+                  "signature's subject digest)");
+  cmd->add_option("--release-name", release->name, "Release name (default: the model's name)");
+  cmd->add_option("--release-version", release->version, "Release version")
+      ->capture_default_str();
+  cmd->callback([=] { *exit_code = RunSign(*o, *key, *out, !*no_tensors, *release); });
 }
 
 }  // namespace warden::cli
