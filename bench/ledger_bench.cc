@@ -84,7 +84,7 @@ void BM_AppendBatch1000(benchmark::State& state) {
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
 }
-BENCHMARK(BM_AppendBatch1000)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_AppendBatch1000)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 
 void BM_AppendSingle(benchmark::State& state) {
   const std::string path =
@@ -103,7 +103,7 @@ void BM_AppendSingle(benchmark::State& state) {
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
 }
-BENCHMARK(BM_AppendSingle)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_AppendSingle)->Unit(benchmark::kMillisecond)->MinTime(1.0)->UseRealTime();
 
 void BM_InclusionProof_1M(benchmark::State& state) {
   LogStore& store = BigLedger();

@@ -158,11 +158,10 @@ Status ScanCsv(const std::string& path, const char* data, size_t size, Fn&& fn) 
       std::set<std::string_view> names;
       for (size_t i = 0; i < n; ++i) {
         if (!names.insert(fields[i]).second) {
-          return DataLossError(LineError(path, row_line,
-                                         "header: column " + std::to_string(i + 1) +
-                                             " repeats the name " +
-                                             bj::serialize(bj::value(bj::string_view(
-                                                 fields[i].data(), fields[i].size())))));
+          return DataLossError(LineError(
+              path, row_line,
+              "header: column " + std::to_string(i + 1) + " repeats the name " +
+                  bj::serialize(bj::value(bj::string_view(fields[i].data(), fields[i].size())))));
         }
       }
       header.assign(fields.begin(), fields.begin() + static_cast<ptrdiff_t>(n));
@@ -333,13 +332,12 @@ Result<DatasetProof> ParseDatasetProof(std::string_view text, std::string_view s
   const std::string src(source);
   auto with_source = [&](const Status& s) { return DataLossError(src + ": " + s.message()); };
   if (!v.is_object()) {
-    return DataLossError(src + ": expected a JSON object, found " +
-                         std::string(json::KindName(v)));
+    return DataLossError(src + ": expected a JSON object, found " + std::string(json::KindName(v)));
   }
   const bj::object& o = v.get_object();
-  static constexpr std::string_view kKnown[] = {"format", "record_format", "record",
-                                                "record_base64", "index", "tree_size",
-                                                "root", "audit_path"};
+  static constexpr std::string_view kKnown[] = {"format",        "record_format", "record",
+                                                "record_base64", "index",         "tree_size",
+                                                "root",          "audit_path"};
   for (const auto& kv : o) {
     const std::string_view key(kv.key().data(), kv.key().size());
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {

@@ -56,9 +56,9 @@ Status ForEachRecord(const std::string& path, RecordFormat format,
                      const std::function<Status(uint64_t index, std::string_view record)>& fn);
 
 struct DatasetCommitment {
-  Hash root{};             // RFC 9162 root over the records
-  uint64_t count = 0;      // number of records
-  uint64_t bytes = 0;      // size of the file
+  Hash root{};         // RFC 9162 root over the records
+  uint64_t count = 0;  // number of records
+  uint64_t bytes = 0;  // size of the file
   RecordFormat format = RecordFormat::kLines;
 };
 
@@ -67,7 +67,7 @@ Result<DatasetCommitment> CommitDataset(const std::string& path, RecordFormat fo
 
 // A proof that `record` is record `index` of a dataset of `size` records with root `root`.
 struct DatasetProof {
-  std::string record;  // the record's bytes (canonical for kJsonl and kCsv)
+  std::string record;                          // the record's bytes (canonical for kJsonl and kCsv)
   RecordFormat format = RecordFormat::kLines;  // how to read `record`; not hashed
   uint64_t index = 0;
   uint64_t size = 0;

@@ -32,8 +32,8 @@ constexpr size_t kMaxDepth = 8;
 constexpr double kMaxExactInteger = 9007199254740992.0;
 
 constexpr std::array<std::string_view, 9> kTypes = {
-    "model-release", "training-run",     "fine-tune",   "dataset", "eval-report",
-    "policy",        "approval",         "audit-checkpoint", "key-rotation"};
+    "model-release", "training-run", "fine-tune",        "dataset",     "eval-report",
+    "policy",        "approval",     "audit-checkpoint", "key-rotation"};
 
 enum class Kind {
   kDigest,      // "sha256:" + 64 lower-case hex
@@ -126,8 +126,8 @@ const std::vector<Schema>& Schemas() {
   return *schemas;
 }
 
-constexpr std::array<std::string_view, 5> kPurposes = {"approval", "ledger", "signing",
-                                                       "watermark", "witness"};
+constexpr std::array<std::string_view, 5> kPurposes = {"approval", "ledger", "signing", "watermark",
+                                                       "witness"};
 constexpr std::array<std::string_view, 3> kDatasetFormats = {"lines", "jsonl", "csv"};
 
 const Schema* FindSchema(std::string_view type) {
@@ -194,8 +194,8 @@ std::optional<std::string> CheckDigest(std::string_view s) {
       return "upper-case hex digit at position " + std::to_string(kDigestPrefix.size() + i) +
              "; digests are written in lower case";
     }
-    return "non-hex character at position " + std::to_string(kDigestPrefix.size() + i) +
-           " of " + Quote(s);
+    return "non-hex character at position " + std::to_string(kDigestPrefix.size() + i) + " of " +
+           Quote(s);
   }
   return std::nullopt;
 }
@@ -220,8 +220,8 @@ std::optional<std::string> CheckKeyId(std::string_view s) {
 bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 std::optional<std::string> CheckTime(std::string_view s) {
-  const std::string bad = "expected an RFC 3339 UTC time like \"2026-11-29T12:00:00Z\", found " +
-                          Quote(s);
+  const std::string bad =
+      "expected an RFC 3339 UTC time like \"2026-11-29T12:00:00Z\", found " + Quote(s);
   // YYYY-MM-DDTHH:MM:SSZ
   constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
   if (s.size() != kShape.size()) return bad;
@@ -248,8 +248,7 @@ std::optional<std::string> CheckTime(std::string_view s) {
 std::optional<std::string> CheckText(std::string_view s, size_t max_bytes, bool multiline) {
   if (s.empty()) return std::string("empty string");
   if (s.size() > max_bytes) {
-    return std::to_string(s.size()) + " bytes, more than the limit of " +
-           std::to_string(max_bytes);
+    return std::to_string(s.size()) + " bytes, more than the limit of " + std::to_string(max_bytes);
   }
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -281,7 +280,8 @@ std::optional<std::string> CheckUri(std::string_view s) {
   return std::nullopt;
 }
 
-std::optional<std::string> CheckEnum(std::string_view s, std::span<const std::string_view> allowed) {
+std::optional<std::string> CheckEnum(std::string_view s,
+                                     std::span<const std::string_view> allowed) {
   for (std::string_view a : allowed) {
     if (s == a) return std::nullopt;
   }
@@ -455,8 +455,9 @@ std::optional<FieldError> CheckCrossFields(std::string_view type, const bj::obje
                                         Quote(StringField(o, "started"))};
     }
     if (StringField(o, "base_model_digest") == StringField(o, "output_model_digest")) {
-      return FieldError{"output_model_digest", "equals base_model_digest; a training run that "
-                                               "changes nothing is not a training run"};
+      return FieldError{"output_model_digest",
+                        "equals base_model_digest; a training run that "
+                        "changes nothing is not a training run"};
     }
   } else if (type == "fine-tune") {
     if (StringField(o, "parent_digest") == StringField(o, "child_digest")) {
@@ -464,13 +465,13 @@ std::optional<FieldError> CheckCrossFields(std::string_view type, const bj::obje
     }
   } else if (type == "dataset") {
     if (CountField(o, "count") == 0 && StringField(o, "root") != kEmptyRoot) {
-      return FieldError{"root", "count is 0 but root is not the empty-tree root " +
-                                    std::string(kEmptyRoot)};
+      return FieldError{
+          "root", "count is 0 but root is not the empty-tree root " + std::string(kEmptyRoot)};
     }
   } else if (type == "audit-checkpoint") {
     if (CountField(o, "size") == 0 && StringField(o, "root") != kEmptyRoot) {
-      return FieldError{"root", "size is 0 but root is not the empty-tree root " +
-                                    std::string(kEmptyRoot)};
+      return FieldError{"root",
+                        "size is 0 but root is not the empty-tree root " + std::string(kEmptyRoot)};
     }
   } else if (type == "key-rotation") {
     if (StringField(o, "old_key") == StringField(o, "new_key")) {
@@ -509,9 +510,8 @@ Result<Validated> Validate(std::string_view type, std::string_view json_text,
     }
     const std::string_view named(t->get_string().data(), t->get_string().size());
     if (!IsEntryType(named)) {
-      return FieldStatus(source,
-                         {"type", "unknown entry type " + Quote(named) + " (known: " +
-                                      TypeList() + ")"});
+      return FieldStatus(
+          source, {"type", "unknown entry type " + Quote(named) + " (known: " + TypeList() + ")"});
     }
     if (!resolved.empty() && named != resolved) {
       return FieldStatus(source, {"type", Quote(named) + " does not match the entry type " +
@@ -541,8 +541,8 @@ Result<Validated> Validate(std::string_view type, std::string_view json_text,
     bj::value* fv = o.if_contains(f.name);
     if (fv == nullptr) {
       if (f.required) {
-        return FieldStatus(source, {std::string(f.name), "missing (required in a " + resolved +
-                                                             " entry)"});
+        return FieldStatus(source,
+                           {std::string(f.name), "missing (required in a " + resolved + " entry)"});
       }
       continue;
     }

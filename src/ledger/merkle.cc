@@ -152,9 +152,8 @@ Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
   WARDEN_ASSIGN_OR_RETURN(Hash computed, RootFromInclusionProof(index, size, leaf_hash, proof));
   if (computed != root) {
     return VerificationFailedError("inclusion proof for leaf " + std::to_string(index) +
-                                   " in tree of size " + std::to_string(size) +
-                                   ": expected root " + Hex(root) + ", computed " +
-                                   Hex(computed));
+                                   " in tree of size " + std::to_string(size) + ": expected root " +
+                                   Hex(root) + ", computed " + Hex(computed));
   }
   return Status::Ok();
 }

@@ -13,7 +13,7 @@ namespace {
 // RFC 8410 section 4: an Ed25519 SubjectPublicKeyInfo is always these 12 bytes followed by
 // the 32-byte key, so the raw key and the SPKI convert without an ASN.1 parser.
 constexpr std::array<uint8_t, 12> kEd25519SpkiPrefix = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-                                                         0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+                                                        0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 constexpr size_t kKeyHashSize = 4;
 constexpr size_t kTimestampSize = 8;
 constexpr std::string_view kBlankLine = "\n\n";
@@ -130,7 +130,9 @@ bool IsValidNoteText(std::string_view text) {
   return !text.empty() && text.back() == '\n' && CheckCharacters(text, "", 1).ok();
 }
 
-size_t CountLines(std::string_view s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t CountLines(std::string_view s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // Parses ASCII decimal with no leading zeros (but "0") into 64 bits.
 bool ParseDecimal(std::string_view s, uint64_t* out) {
@@ -149,9 +151,8 @@ bool ParseDecimal(std::string_view s, uint64_t* out) {
 
 std::string DecimalError(std::string_view what, std::string_view s) {
   if (s.empty()) return std::string(what) + " is empty";
-  if (s.size() > 1 && s[0] == '0' && std::all_of(s.begin(), s.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (s.size() > 1 && s[0] == '0' &&
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::string(what) + " " + Quote(s) + " has a leading zero";
   }
   if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -168,9 +169,9 @@ Result<crypto::Sha256Digest> DecodeHashLine(std::string_view b64, std::string_vi
     return LineError(source, line, std::string(what) + " is not base64: " + raw.error().message());
   }
   if (raw->size() != crypto::kSha256Size) {
-    return LineError(source, line,
-                     std::string(what) + " is " + std::to_string(raw->size()) +
-                         " bytes; a SHA-256 hash is 32");
+    return LineError(
+        source, line,
+        std::string(what) + " is " + std::to_string(raw->size()) + " bytes; a SHA-256 hash is 32");
   }
   crypto::Sha256Digest d;
   std::copy(raw->begin(), raw->end(), d.begin());
@@ -212,8 +213,7 @@ Result<SplitNoteResult> SplitNote(std::string_view bytes, std::string_view sourc
   if (sigs.empty()) return LineError(source, line, "no signature lines after the blank line");
   ++line;
   if (sigs.back() != '\n') {
-    return LineError(source, line + CountLines(sigs),
-                     "last line does not end in a newline");
+    return LineError(source, line + CountLines(sigs), "last line does not end in a newline");
   }
   if (CountLines(sigs) > kMaxNoteSignatures) {
     return ResourceExhaustedError(std::string(source) + ": " + std::to_string(CountLines(sigs)) +
@@ -225,9 +225,9 @@ Result<SplitNoteResult> SplitNote(std::string_view bytes, std::string_view sourc
     std::string_view l = sigs.substr(0, nl);
     sigs.remove_prefix(nl + 1);
     if (!l.starts_with(kSignatureLinePrefix)) {
-      return LineError(source, line,
-                       "signature line does not start with an em dash (U+2014) and a space: " +
-                           Quote(l));
+      return LineError(
+          source, line,
+          "signature line does not start with an em dash (U+2014) and a space: " + Quote(l));
     }
     l.remove_prefix(kSignatureLinePrefix.size());
     const size_t sp = l.find(' ');
@@ -236,9 +236,9 @@ Result<SplitNoteResult> SplitNote(std::string_view bytes, std::string_view sourc
     }
     RawSignatureLine raw{l.substr(0, sp), l.substr(sp + 1), line};
     if (!IsValidKeyName(raw.name)) {
-      return LineError(source, line,
-                       "invalid key name " + Quote(raw.name) +
-                           " (must be non-empty, without spaces or '+')");
+      return LineError(
+          source, line,
+          "invalid key name " + Quote(raw.name) + " (must be non-empty, without spaces or '+')");
     }
     if (raw.token.empty()) {
       return LineError(source, line, "signature of " + std::string(raw.name) + " is empty");
@@ -323,9 +323,9 @@ Result<Note> ParseNote(std::string_view bytes, std::string_view source) {
   for (const RawSignatureLine& raw : split.signatures) {
     Result<std::string> decoded = Base64Decode(raw.token);
     if (!decoded.has_value()) {
-      return LineError(source, raw.line,
-                       "signature of " + std::string(raw.name) +
-                           " is not base64: " + decoded.error().message());
+      return LineError(
+          source, raw.line,
+          "signature of " + std::string(raw.name) + " is not base64: " + decoded.error().message());
     }
     if (decoded->size() <= kKeyHashSize) {
       return LineError(source, raw.line,
@@ -378,8 +378,7 @@ Result<std::string> FormatNote(const Note& note) {
   return out;
 }
 
-uint32_t NoteKeyHash(std::string_view name, NoteKeyType type,
-                     std::span<const uint8_t> public_key) {
+uint32_t NoteKeyHash(std::string_view name, NoteKeyType type, std::span<const uint8_t> public_key) {
   crypto::Sha256Hasher h;
   h.Update(name);
   h.Update(std::string_view("\n"));
@@ -556,9 +555,8 @@ Result<std::vector<VerifiedSignature>> OpenNote(const Note& note,
     }
     uint64_t t = 0;
     WARDEN_RETURN_IF_ERROR(known[*match].Verify(note.text, AsBytes(sig.signature), &t));
-    const bool seen = std::any_of(verified.begin(), verified.end(), [&](const auto& v) {
-      return v.verifier == *match;
-    });
+    const bool seen = std::any_of(verified.begin(), verified.end(),
+                                  [&](const auto& v) { return v.verifier == *match; });
     if (seen) continue;
     VerifiedSignature v;
     v.verifier = *match;
@@ -596,7 +594,8 @@ Result<Checkpoint> ParseCheckpointAt(std::string_view note_text, std::string_vie
   WARDEN_RETURN_IF_ERROR(CheckCharacters(note_text, source, first_line));
   if (note_text.empty()) return DataLossError(std::string(source) + ": checkpoint text is empty");
   if (note_text.back() != '\n') {
-    return LineError(source, first_line + CountLines(note_text), "checkpoint text does not end in a newline");
+    return LineError(source, first_line + CountLines(note_text),
+                     "checkpoint text does not end in a newline");
   }
   std::vector<std::string_view> lines;
   for (std::string_view rest = note_text; !rest.empty();) {
@@ -612,7 +611,8 @@ Result<Checkpoint> ParseCheckpointAt(std::string_view note_text, std::string_vie
   Checkpoint cp;
   if (lines[0].empty()) return LineError(source, first_line, "origin is empty");
   cp.origin = std::string(lines[0]);
-  if (!ParseDecimal(lines[1], &cp.size)) return LineError(source, first_line + 1, DecimalError("tree size", lines[1]));
+  if (!ParseDecimal(lines[1], &cp.size))
+    return LineError(source, first_line + 1, DecimalError("tree size", lines[1]));
   WARDEN_ASSIGN_OR_RETURN(cp.root, DecodeHashLine(lines[2], source, first_line + 2, "root hash"));
   for (size_t i = 3; i < lines.size(); ++i) {
     if (lines[i].empty()) return LineError(source, first_line + i, "extension line is empty");

@@ -99,8 +99,7 @@ Result<Note> ParseNote(std::string_view bytes, std::string_view source);
 Result<std::string> FormatNote(const Note& note);
 
 // Key ID = the first 4 bytes, big-endian, of SHA-256(name || "\n" || type || public_key).
-uint32_t NoteKeyHash(std::string_view name, NoteKeyType type,
-                     std::span<const uint8_t> public_key);
+uint32_t NoteKeyHash(std::string_view name, NoteKeyType type, std::span<const uint8_t> public_key);
 
 // A public key with its name and signature type: what a note's signature lines are checked
 // against.
@@ -195,9 +194,9 @@ Result<std::vector<VerifiedSignature>> OpenNote(const Note& note,
 // ---- tlog-checkpoint ----
 
 struct Checkpoint {
-  std::string origin;   // non-empty; opaque (no URL syntax is assumed)
-  uint64_t size = 0;    // number of leaves
-  crypto::Sha256Digest root{};  // RFC 6962 / 9162 root hash at `size`
+  std::string origin;                   // non-empty; opaque (no URL syntax is assumed)
+  uint64_t size = 0;                    // number of leaves
+  crypto::Sha256Digest root{};          // RFC 6962 / 9162 root hash at `size`
   std::vector<std::string> extensions;  // opaque, non-empty lines
   bool operator==(const Checkpoint&) const = default;
 };

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bit>
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -122,8 +122,8 @@ class Use {
 bool IsValidType(std::string_view type) {
   if (type.empty() || type.size() > kMaxEntryTypeBytes) return false;
   for (char c : type) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -168,10 +168,9 @@ struct LogStore::Impl {
   ~Impl() {
     // Statements must be finalised before the connection closes.
     for (Statement* s :
-         {&begin_immediate, &begin_read, &commit, &rollback, &max_idx, &insert_entry,
-          &insert_node, &get_entry, &get_leaf_hash, &get_node, &by_type, &scan,
-          &insert_checkpoint, &latest_checkpoint, &all_checkpoints, &get_meta, &set_meta,
-          &count_nodes}) {
+         {&begin_immediate, &begin_read, &commit, &rollback, &max_idx, &insert_entry, &insert_node,
+          &get_entry, &get_leaf_hash, &get_node, &by_type, &scan, &insert_checkpoint,
+          &latest_checkpoint, &all_checkpoints, &get_meta, &set_meta, &count_nodes}) {
       *s = Statement();
     }
     if (db != nullptr) sqlite3_close_v2(db);
@@ -290,8 +289,8 @@ struct LogStore::Impl {
     }
     const int rc = sqlite3_step(*u);
     const std::string name = p.level == 0 ? "leaf hash of entry " + std::to_string(p.index)
-                                          : "node level " + std::to_string(p.level) +
-                                                " index " + std::to_string(p.index);
+                                          : "node level " + std::to_string(p.level) + " index " +
+                                                std::to_string(p.index);
     if (rc == SQLITE_DONE) return DataLoss(name + " is missing");
     if (rc != SQLITE_ROW) return Error(rc, "reading " + name);
     if (sqlite3_column_bytes(*u, 0) != static_cast<int>(crypto::kSha256Size)) {
@@ -364,8 +363,8 @@ struct LogStore::Impl {
       sqlite3_bind_text(*u, 2, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
       // A zero-length blob must still be a blob, not NULL: bind a non-null pointer.
       static const char kEmpty = 0;
-      sqlite3_bind_blob(*u, 3, body.empty() ? &kEmpty : body.data(),
-                        static_cast<int>(body.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(*u, 3, body.empty() ? &kEmpty : body.data(), static_cast<int>(body.size()),
+                        SQLITE_STATIC);
       sqlite3_bind_blob(*u, 4, leaf.data(), static_cast<int>(leaf.size()), SQLITE_STATIC);
       sqlite3_bind_int64(*u, 5, now);
       const int rc = sqlite3_step(*u);
@@ -525,12 +524,12 @@ Result<LogStore> LogStore::Create(const std::string& path, std::string_view orig
     WARDEN_RETURN_IF_ERROR(d.Exec("PRAGMA journal_mode=WAL", "enabling WAL"));
     WARDEN_RETURN_IF_ERROR(d.Configure());
     WARDEN_RETURN_IF_ERROR(d.Exec("BEGIN IMMEDIATE", "starting schema transaction"));
-    WARDEN_RETURN_IF_ERROR(d.Exec(
-        ("PRAGMA application_id=" + std::to_string(kLedgerApplicationId)).c_str(),
-        "setting application_id"));
-    WARDEN_RETURN_IF_ERROR(d.Exec(
-        ("PRAGMA user_version=" + std::to_string(kLedgerFormatVersion)).c_str(),
-        "setting user_version"));
+    WARDEN_RETURN_IF_ERROR(
+        d.Exec(("PRAGMA application_id=" + std::to_string(kLedgerApplicationId)).c_str(),
+               "setting application_id"));
+    WARDEN_RETURN_IF_ERROR(
+        d.Exec(("PRAGMA user_version=" + std::to_string(kLedgerFormatVersion)).c_str(),
+               "setting user_version"));
     WARDEN_RETURN_IF_ERROR(d.Exec(kSchema, "creating tables"));
     WARDEN_RETURN_IF_ERROR(d.PrepareAll());
     const std::pair<std::string, std::string> meta[] = {
@@ -565,8 +564,7 @@ Result<LogStore> LogStore::Open(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     return DataLossError("ledger " + path + ": not a regular file");
   }
-  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl,
-                          Impl::Connect(path, SQLITE_OPEN_READWRITE));
+  WARDEN_ASSIGN_OR_RETURN(std::unique_ptr<Impl> impl, Impl::Connect(path, SQLITE_OPEN_READWRITE));
   WARDEN_RETURN_IF_ERROR(impl->Identify());
   WARDEN_RETURN_IF_ERROR(impl->Configure());
   Impl& d = *impl;
@@ -583,8 +581,8 @@ Result<std::vector<LogStore::Appended>> LogStore::AppendBatch(
     const std::vector<std::pair<std::string, std::string>>& entries) {
   for (size_t i = 0; i < entries.size(); ++i) {
     const auto& [type, body] = entries[i];
-    const std::string where = entries.size() > 1 ? "entry " + std::to_string(i) + " of batch: "
-                                                 : std::string();
+    const std::string where =
+        entries.size() > 1 ? "entry " + std::to_string(i) + " of batch: " : std::string();
     if (!IsValidType(type)) {
       return InvalidArgumentError(where + "entry type \"" + type +
                                   "\" is not 1-64 characters of [a-z0-9._-]");
@@ -676,8 +674,7 @@ Result<std::vector<Hash>> LogStore::InclusionProof(uint64_t index, uint64_t size
   if (index >= size || size > d.builder.size()) {
     return InvalidArgumentError("ledger " + d.path + ": no inclusion proof of entry " +
                                 std::to_string(index) + " in tree size " + std::to_string(size) +
-                                " (need index < size <= " + std::to_string(d.builder.size()) +
-                                ")");
+                                " (need index < size <= " + std::to_string(d.builder.size()) + ")");
   }
   std::vector<Hash> proof;
   WARDEN_RETURN_IF_ERROR(d.ReadTransaction([&]() -> Status {
@@ -695,8 +692,8 @@ Result<std::vector<Hash>> LogStore::ConsistencyProof(uint64_t size1, uint64_t si
   if (size1 == 0 || size1 > size2 || size2 > d.builder.size()) {
     return InvalidArgumentError("ledger " + d.path + ": no consistency proof from size " +
                                 std::to_string(size1) + " to " + std::to_string(size2) +
-                                " (need 0 < size1 <= size2 <= " +
-                                std::to_string(d.builder.size()) + ")");
+                                " (need 0 < size1 <= size2 <= " + std::to_string(d.builder.size()) +
+                                ")");
   }
   std::vector<Hash> proof;
   WARDEN_RETURN_IF_ERROR(d.ReadTransaction([&]() -> Status {
@@ -721,8 +718,7 @@ Status LogStore::SaveCheckpoint(uint64_t size, const Hash& root, std::string_vie
     Use u(d.insert_checkpoint);
     sqlite3_bind_int64(*u, 1, static_cast<int64_t>(size));
     sqlite3_bind_blob(*u, 2, root.data(), static_cast<int>(root.size()), SQLITE_STATIC);
-    sqlite3_bind_text(*u, 3, note_text.data(), static_cast<int>(note_text.size()),
-                      SQLITE_STATIC);
+    sqlite3_bind_text(*u, 3, note_text.data(), static_cast<int>(note_text.size()), SQLITE_STATIC);
     sqlite3_bind_int64(*u, 4, NowUnix());
     const int rc = sqlite3_step(*u);
     if (rc != SQLITE_DONE) return d.Error(rc, "saving checkpoint");
@@ -785,10 +781,9 @@ Status LogStore::Audit(const std::function<Status(const Entry&)>& check_entry) c
     std::map<uint64_t, Hash> roots_at;
     for (const auto& c : checkpoints) {
       if (c.size > size) {
-        return VerificationFailedError(where + "checkpoint " + std::to_string(c.id) +
-                                       " is at size " + std::to_string(c.size) +
-                                       " but the log has only " + std::to_string(size) +
-                                       " entries");
+        return VerificationFailedError(
+            where + "checkpoint " + std::to_string(c.id) + " is at size " + std::to_string(c.size) +
+            " but the log has only " + std::to_string(size) + " entries");
       }
       roots_at[c.size] = Hash{};
     }
@@ -821,8 +816,7 @@ Status LogStore::Audit(const std::function<Status(const Entry&)>& check_entry) c
         auto stored = d.Node(p);
         const std::string name = "node level " + std::to_string(p.level) + " index " +
                                  std::to_string(p.index) + " (entries [" +
-                                 std::to_string(p.begin()) + ", " + std::to_string(p.end()) +
-                                 "))";
+                                 std::to_string(p.begin()) + ", " + std::to_string(p.end()) + "))";
         if (!stored.ok()) {
           return VerificationFailedError(where + name + ": " + stored.error().message());
         }
@@ -837,8 +831,8 @@ Status LogStore::Audit(const std::function<Status(const Entry&)>& check_entry) c
     });
     if (s.ok() && expected_index != size) {  // only when the last rows are missing
       s = VerificationFailedError(where + "entry " + std::to_string(expected_index) +
-                                  " is missing (the highest index is " +
-                                  std::to_string(size - 1) + ")");
+                                  " is missing (the highest index is " + std::to_string(size - 1) +
+                                  ")");
     }
     WARDEN_RETURN_IF_ERROR(s);
     {
@@ -849,16 +843,16 @@ Status LogStore::Audit(const std::function<Status(const Entry&)>& check_entry) c
       const uint64_t want = size - static_cast<uint64_t>(std::popcount(size));
       if (stored != want) {
         return VerificationFailedError(where + "nodes table has " + std::to_string(stored) +
-                                       " rows, a log of " + std::to_string(size) +
-                                       " entries has " + std::to_string(want));
+                                       " rows, a log of " + std::to_string(size) + " entries has " +
+                                       std::to_string(want));
       }
     }
     for (const auto& c : checkpoints) {
       const Hash& want = roots_at.at(c.size);
       if (c.root != want) {
-        return VerificationFailedError(where + "checkpoint " + std::to_string(c.id) +
-                                       " at size " + std::to_string(c.size) + ": stored root " +
-                                       Hex(c.root) + ", recomputed " + Hex(want));
+        return VerificationFailedError(where + "checkpoint " + std::to_string(c.id) + " at size " +
+                                       std::to_string(c.size) + ": stored root " + Hex(c.root) +
+                                       ", recomputed " + Hex(want));
       }
     }
     if (size < d.builder.size()) {

@@ -114,8 +114,7 @@ TEST(CrashDurability, AcknowledgedAppendsSurviveSigkill) {
       const uint64_t old = acks.front().index;
       auto proof = store->ConsistencyProof(old, size);
       ASSERT_TRUE(proof.ok());
-      ASSERT_TRUE(
-          VerifyConsistency(old, size, *proof, *store->RootAt(old), *store->Root()).ok());
+      ASSERT_TRUE(VerifyConsistency(old, size, *proof, *store->RootAt(old), *store->Root()).ok());
     }
   }
   EXPECT_GT(total_acked, static_cast<uint64_t>(kRounds));

@@ -39,9 +39,7 @@ Hash RefMth(const std::vector<std::string>& records, size_t begin, size_t end) {
   return crypto::Sha256(buf);
 }
 
-Hash RefRoot(const std::vector<std::string>& records) {
-  return RefMth(records, 0, records.size());
-}
+Hash RefRoot(const std::vector<std::string>& records) { return RefMth(records, 0, records.size()); }
 
 std::vector<std::string> Records(const std::string& path, RecordFormat format) {
   std::vector<std::string> out;
@@ -101,17 +99,15 @@ TEST_P(DatasetLinesTest, RecordsAndRootMatchTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, DatasetLinesTest,
-    ::testing::Values(LinesCase{"empty_file", "", {}},
-                      LinesCase{"one_line_no_newline", "a", {"a"}},
-                      LinesCase{"one_line", "a\n", {"a"}},
-                      LinesCase{"only_newline", "\n", {""}},
-                      LinesCase{"no_final_newline", "a\nb", {"a", "b"}},
-                      LinesCase{"crlf", "a\r\nb\r\n", {"a", "b"}},
-                      LinesCase{"blank_lines_inside", "a\n\n\r\nb\n", {"a", "", "", "b"}},
-                      LinesCase{"lone_cr_is_data", "a\rb\nc\r", {"a\rb", "c\r"}},
-                      LinesCase{"binary", std::string("\0\xff\n\x80", 4),
-                                {std::string("\0\xff", 2), "\x80"}},
-                      LinesCase{"spaces_kept", "  a \n\tb\n", {"  a ", "\tb"}}),
+    ::testing::Values(
+        LinesCase{"empty_file", "", {}}, LinesCase{"one_line_no_newline", "a", {"a"}},
+        LinesCase{"one_line", "a\n", {"a"}}, LinesCase{"only_newline", "\n", {""}},
+        LinesCase{"no_final_newline", "a\nb", {"a", "b"}},
+        LinesCase{"crlf", "a\r\nb\r\n", {"a", "b"}},
+        LinesCase{"blank_lines_inside", "a\n\n\r\nb\n", {"a", "", "", "b"}},
+        LinesCase{"lone_cr_is_data", "a\rb\nc\r", {"a\rb", "c\r"}},
+        LinesCase{"binary", std::string("\0\xff\n\x80", 4), {std::string("\0\xff", 2), "\x80"}},
+        LinesCase{"spaces_kept", "  a \n\tb\n", {"  a ", "\tb"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(DatasetTest, EmptyDatasetHasTheEmptyTreeRoot) {
@@ -157,14 +153,15 @@ TEST(DatasetJsonlTest, RecordsAreCanonicalJson) {
 
 TEST(DatasetJsonlTest, FormattingDoesNotChangeTheRoot) {
   TempDir dir;
-  const std::string a = dir.Write(
-      "a.jsonl", "{\"prompt\":\"hi\",\"completion\":\"hello\",\"meta\":{\"x\":1,\"y\":[1,2]}}\n"
-                 "{\"prompt\":\"caf\xc3\xa9\",\"completion\":\"ok\"}\n");
-  const std::string b = dir.Write(
-      "b.jsonl",
-      "{ \"meta\" : { \"y\" : [ 1 , 2 ] , \"x\" : 1 } , \"completion\" : \"hello\", "
-      "\"prompt\" : \"\\u0068i\" }\r\n"
-      "{\"completion\":\"ok\",   \"prompt\":\"caf\\u00e9\"}");
+  const std::string a =
+      dir.Write("a.jsonl",
+                "{\"prompt\":\"hi\",\"completion\":\"hello\",\"meta\":{\"x\":1,\"y\":[1,2]}}\n"
+                "{\"prompt\":\"caf\xc3\xa9\",\"completion\":\"ok\"}\n");
+  const std::string b =
+      dir.Write("b.jsonl",
+                "{ \"meta\" : { \"y\" : [ 1 , 2 ] , \"x\" : 1 } , \"completion\" : \"hello\", "
+                "\"prompt\" : \"\\u0068i\" }\r\n"
+                "{\"completion\":\"ok\",   \"prompt\":\"caf\\u00e9\"}");
   EXPECT_EQ(CommitRoot(a, RecordFormat::kJsonl), CommitRoot(b, RecordFormat::kJsonl));
   // As plain lines the two files differ, of course.
   EXPECT_NE(CommitRoot(a, RecordFormat::kLines), CommitRoot(b, RecordFormat::kLines));
@@ -230,14 +227,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(DatasetCsvTest, RowsBecomeCanonicalObjects) {
   TempDir dir;
-  const std::string path = dir.Write(
-      "d.csv",
-      "text,label,id\r\n"
-      "\"hello, world\",pos,1\r\n"                  // comma inside quotes
-      "\"she said \"\"hi\"\"\",neg,2\r\n"           // doubled quotes
-      "\"two\nlines\",,3\n"                         // LF inside quotes, empty cell
-      "\"crlf\r\ninside\",\"\",4\n"                 // CRLF inside quotes, quoted empty cell
-      "caf\xc3\xa9 \\ \t,\"\"\"\",5");              // UTF-8, backslash, tab; no final newline
+  const std::string path =
+      dir.Write("d.csv",
+                "text,label,id\r\n"
+                "\"hello, world\",pos,1\r\n"         // comma inside quotes
+                "\"she said \"\"hi\"\"\",neg,2\r\n"  // doubled quotes
+                "\"two\nlines\",,3\n"                // LF inside quotes, empty cell
+                "\"crlf\r\ninside\",\"\",4\n"        // CRLF inside quotes, quoted empty cell
+                "caf\xc3\xa9 \\ \t,\"\"\"\",5");     // UTF-8, backslash, tab; no final newline
   EXPECT_THAT(Records(path, RecordFormat::kCsv),
               ::testing::ElementsAre(R"({"id":"1","label":"pos","text":"hello, world"})",
                                      R"({"id":"2","label":"neg","text":"she said \"hi\""})",
@@ -305,7 +302,8 @@ TEST(DatasetProofTest, IndexPastTheEndIsInvalidArgument) {
   auto p = ProveRecord(path, RecordFormat::kLines, 2);
   ASSERT_FALSE(p.has_value());
   EXPECT_EQ(p.error().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(p.error().message(), HasSubstr("record 2 is past the end of " + path + " (2 records)"));
+  EXPECT_THAT(p.error().message(),
+              HasSubstr("record 2 is past the end of " + path + " (2 records)"));
 }
 
 TEST(DatasetProofTest, MissingFileIsNotFound) {
@@ -419,7 +417,8 @@ TEST(DatasetProofTest, BinaryRecordTravelsAsBase64) {
   auto p = ProveRecord(path, RecordFormat::kLines, 1);
   ASSERT_TRUE(p.has_value()) << p.error().ToString();
   const std::string json = DatasetProofToJson(*p);
-  EXPECT_THAT(json, HasSubstr("\"record_base64\": \"" + Base64Encode(std::string("\xff\xfe\0x", 4))));
+  EXPECT_THAT(json,
+              HasSubstr("\"record_base64\": \"" + Base64Encode(std::string("\xff\xfe\0x", 4))));
   auto back = ParseDatasetProof(json, "proof.json");
   ASSERT_TRUE(back.has_value()) << back.error().ToString();
   EXPECT_EQ(back->record, std::string("\xff\xfe\0x", 4));
@@ -446,7 +445,8 @@ std::vector<BadProofCase> BadProofCases() {
        "field format: expected \"warden-dataset-proof/v1\""},
       {"bad_record_format", [](object& o) { o["record_format"] = "xml"; },
        "field record_format: unknown dataset format"},
-      {"no_record", [](object& o) { o.erase("record"); }, "field record: expected exactly one of record"},
+      {"no_record", [](object& o) { o.erase("record"); },
+       "field record: expected exactly one of record"},
       {"both_records", [](object& o) { o["record_base64"] = "AA=="; },
        "field record: expected exactly one of record"},
       {"record_not_string", [](object& o) { o["record"] = 5; },
@@ -472,7 +472,8 @@ std::vector<BadProofCase> BadProofCases() {
        "field audit_path: expected an array"},
       {"path_item_not_string", [](object& o) { o["audit_path"].as_array().push_back(1); },
        "field audit_path[2]: expected a string"},
-      {"path_item_with_prefix", [hex](object& o) { o["audit_path"].as_array()[0] = S("sha256:" + hex); },
+      {"path_item_with_prefix",
+       [hex](object& o) { o["audit_path"].as_array()[0] = S("sha256:" + hex); },
        "field audit_path[0]: expected 64 lower-case hex digits, found 71"},
       {"path_too_long",
        [hex](object& o) {

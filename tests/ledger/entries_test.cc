@@ -37,9 +37,9 @@ constexpr std::string_view kEmptyRoot =
 
 TEST(EntriesTest, TypesAreTheNineDocumentedOnes) {
   std::vector<std::string> types(EntryTypes().begin(), EntryTypes().end());
-  EXPECT_THAT(types, ::testing::ElementsAre("model-release", "training-run", "fine-tune",
-                                            "dataset", "eval-report", "policy", "approval",
-                                            "audit-checkpoint", "key-rotation"));
+  EXPECT_THAT(types, ::testing::ElementsAre("model-release", "training-run", "fine-tune", "dataset",
+                                            "eval-report", "policy", "approval", "audit-checkpoint",
+                                            "key-rotation"));
   EXPECT_TRUE(IsEntryType("dataset"));
   EXPECT_FALSE(IsEntryType("Dataset"));
   EXPECT_FALSE(IsEntryType(""));
@@ -102,9 +102,10 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, EntryExampleTest,
 
 TEST(EntriesTest, EscapesAndNumberSpellingsDoNotChangeTheBytes) {
   // "\u0064" is "d"; 1.2e5 and 120000.0 are 120000.
-  const std::string text = R"({"format":"jsonl","name":"tinystories-v2","root":"sha256:)"
-                           R"(\u0064fa2b2b3d3b7fb27e4c0a3d4e8d0d8b5b0c7e6e2d1e9b7c5c1c3a5f0e8d1a7b3",)"
-                           R"("count":1.2e5,"license":"CC-BY-4.0","source":"s"})";
+  const std::string text =
+      R"({"format":"jsonl","name":"tinystories-v2","root":"sha256:)"
+      R"(\u0064fa2b2b3d3b7fb27e4c0a3d4e8d0d8b5b0c7e6e2d1e9b7c5c1c3a5f0e8d1a7b3",)"
+      R"("count":1.2e5,"license":"CC-BY-4.0","source":"s"})";
   const std::string plain = R"({"format":"jsonl","name":"tinystories-v2","root":"sha256:)"
                             R"(dfa2b2b3d3b7fb27e4c0a3d4e8d0d8b5b0c7e6e2d1e9b7c5c1c3a5f0e8d1a7b3",)"
                             R"("count":120000.0,"license":"CC-BY-4.0","source":"s"})";
@@ -187,7 +188,8 @@ std::vector<BadCase> BadCases() {
   const std::string long_label(257, 'x');
   return {
       // Shape of the whole entry.
-      {"not_an_object", "dataset", Raw("[1,2,3]"), "entry.json: expected a JSON object, found an array"},
+      {"not_an_object", "dataset", Raw("[1,2,3]"),
+       "entry.json: expected a JSON object, found an array"},
       {"not_json", "dataset", Raw("{\"root\":"), "entry.json: line 1, column 9"},
       {"empty_text", "dataset", Raw(""), "entry.json: line 1, column 1"},
       {"trailing_garbage", "policy", [] { return Fixture("policy") + "x"; }, "entry.json: line"},
@@ -208,13 +210,14 @@ std::vector<BadCase> BadCases() {
        Mutate("model-release", Erase("bundle_digest")), "field bundle_digest: missing"},
       {"release_unknown_field", "model-release", Mutate("model-release", Set("modle_digest", "x")),
        "entry.json: field modle_digest: unknown field for a model-release entry (known: name,"},
-      {"release_unknown_field_odd_name", "model-release",
-       Mutate("model-release", Set("a b\n", 1)), "field \"a b\\n\": unknown field"},
+      {"release_unknown_field_odd_name", "model-release", Mutate("model-release", Set("a b\n", 1)),
+       "field \"a b\\n\": unknown field"},
       {"release_name_wrong_type", "model-release", Mutate("model-release", Set("name", 5)),
        "field name: expected a string, found a number"},
       {"release_name_empty", "model-release", Mutate("model-release", Set("name", "")),
        "field name: empty string"},
-      {"release_name_too_long", "model-release", Mutate("model-release", Set("name", Str(long_label))),
+      {"release_name_too_long", "model-release",
+       Mutate("model-release", Set("name", Str(long_label))),
        "field name: 257 bytes, more than the limit of 256"},
       {"release_name_newline", "model-release", Mutate("model-release", Set("name", "a\nb")),
        "field name: control character at byte 1"},
@@ -222,7 +225,8 @@ std::vector<BadCase> BadCases() {
        Mutate("model-release", Set("model_digest", Str(kDigestA.substr(7)))),
        "field model_digest: expected a digest \"sha256:<64 lower-case hex digits>\""},
       {"release_digest_other_algorithm", "model-release",
-       Mutate("model-release", Set("model_digest", Str("sha512:" + std::string(kDigestA.substr(7))))),
+       Mutate("model-release",
+              Set("model_digest", Str("sha512:" + std::string(kDigestA.substr(7))))),
        "missing the \"sha256:\" prefix"},
       {"release_digest_short", "model-release",
        Mutate("model-release", Set("model_digest", Str(kDigestA.substr(0, 70)))),
@@ -230,7 +234,8 @@ std::vector<BadCase> BadCases() {
       {"release_digest_long", "model-release",
        Mutate("model-release", Set("bundle_digest", Str(std::string(kDigestA) + "a"))),
        "field bundle_digest: expected 64 hex digits after \"sha256:\", found 65"},
-      {"release_digest_upper_case", "model-release", Mutate("model-release", Set("model_digest", Str(upper))),
+      {"release_digest_upper_case", "model-release",
+       Mutate("model-release", Set("model_digest", Str(upper))),
        "field model_digest: upper-case hex digit at position 7"},
       {"release_digest_not_hex", "model-release",
        Mutate("model-release",
@@ -245,8 +250,8 @@ std::vector<BadCase> BadCases() {
       {"release_notes_null", "model-release", Mutate("model-release", Set("notes", nullptr)),
        "field notes: expected a string, found null"},
       // training-run
-      {"training_missing_dataset_roots", "training-run", Mutate("training-run", Erase("dataset_roots")),
-       "field dataset_roots: missing"},
+      {"training_missing_dataset_roots", "training-run",
+       Mutate("training-run", Erase("dataset_roots")), "field dataset_roots: missing"},
       {"training_dataset_roots_empty", "training-run",
        Mutate("training-run", Set("dataset_roots", bj::array{})),
        "field dataset_roots: empty array"},
@@ -279,7 +284,8 @@ std::vector<BadCase> BadCases() {
       {"training_time_bad_day", "training-run",
        Mutate("training-run", Set("started", "2026-02-29T00:00:00Z")), "(day out of range)"},
       {"training_time_bad_hour", "training-run",
-       Mutate("training-run", Set("started", "2026-02-28T24:00:00Z")), "(time of day out of range)"},
+       Mutate("training-run", Set("started", "2026-02-28T24:00:00Z")),
+       "(time of day out of range)"},
       {"training_time_number", "training-run", Mutate("training-run", Set("started", 1764417600)),
        "field started: expected a string, found a number"},
       {"training_base_equals_output", "training-run",
@@ -301,8 +307,8 @@ std::vector<BadCase> BadCases() {
        "field count: expected a non-negative integer, found 1.5E0"},
       {"dataset_count_string", "dataset", Mutate("dataset", Set("count", "12")),
        "field count: expected a non-negative integer, found a string"},
-      {"dataset_count_too_large", "dataset",
-       Mutate("dataset", Set("count", uint64_t{1} << 63)), "field count: value too large"},
+      {"dataset_count_too_large", "dataset", Mutate("dataset", Set("count", uint64_t{1} << 63)),
+       "field count: value too large"},
       {"dataset_count_zero_nonempty_root", "dataset", Mutate("dataset", Set("count", 0)),
        "field root: count is 0 but root is not the empty-tree root"},
       {"dataset_bad_format", "dataset", Mutate("dataset", Set("format", "parquet")),
@@ -343,8 +349,8 @@ std::vector<BadCase> BadCases() {
       // audit-checkpoint
       {"checkpoint_negative_size", "audit-checkpoint", Mutate("audit-checkpoint", Set("size", -5)),
        "field size: negative value -5"},
-      {"checkpoint_missing_source", "audit-checkpoint",
-       Mutate("audit-checkpoint", Erase("source")), "field source: missing"},
+      {"checkpoint_missing_source", "audit-checkpoint", Mutate("audit-checkpoint", Erase("source")),
+       "field source: missing"},
       {"checkpoint_size_zero_nonempty_root", "audit-checkpoint",
        Mutate("audit-checkpoint", Set("size", 0)), "field root: size is 0"},
       // key-rotation
@@ -377,7 +383,7 @@ TEST(EntriesTest, ValidEdgeCasesAreAccepted) {
     EXPECT_TRUE(e.has_value()) << e.error().ToString();
   };
   bj::object run = FixtureObject("training-run");
-  run["started"] = "2024-02-29T23:59:59Z";  // leap day
+  run["started"] = "2024-02-29T23:59:59Z";   // leap day
   run["finished"] = "2024-02-29T23:59:59Z";  // equal times are fine
   ok("training-run", run);
   run["base_model_digest"] = kDigestA;  // from a base model instead of from scratch
@@ -393,7 +399,9 @@ TEST(EntriesTest, ValidEdgeCasesAreAccepted) {
   ok("model-release", min_release);
 
   bj::object unicode = FixtureObject("policy");
-  unicode["name"] = "politique de s\xc3\xa9" "curit\xc3\xa9";
+  unicode["name"] =
+      "politique de s\xc3\xa9"
+      "curit\xc3\xa9";
   ok("policy", unicode);
 }
 
@@ -406,7 +414,8 @@ TEST(EntriesTest, LinksOfEveryType) {
   const bj::object run = FixtureObject("training-run");
   EntryLinks l = links("training-run");
   EXPECT_TRUE(l.model_digests_in.empty());  // trained from scratch
-  EXPECT_THAT(l.model_digests_out, ::testing::ElementsAre(run.at("output_model_digest").as_string()));
+  EXPECT_THAT(l.model_digests_out,
+              ::testing::ElementsAre(run.at("output_model_digest").as_string()));
   ASSERT_EQ(l.dataset_roots.size(), 2u);
   EXPECT_EQ(l.dataset_roots[1], run.at("dataset_roots").as_array()[1].as_string());
 
@@ -417,8 +426,9 @@ TEST(EntriesTest, LinksOfEveryType) {
   EXPECT_EQ(l.dataset_roots.size(), 1u);
 
   l = links("model-release");
-  EXPECT_THAT(l.model_digests_out,
-              ::testing::ElementsAre(FixtureObject("model-release").at("model_digest").as_string()));
+  EXPECT_THAT(
+      l.model_digests_out,
+      ::testing::ElementsAre(FixtureObject("model-release").at("model_digest").as_string()));
   l = links("eval-report");
   EXPECT_THAT(l.model_digests_in,
               ::testing::ElementsAre(FixtureObject("eval-report").at("model_digest").as_string()));

@@ -104,7 +104,8 @@ class NodeTable {
   }
   Hash Range(NodeRange r) const {
     std::vector<Hash> pieces;
-    for (const Perfect& p : Decompose(r.begin, r.end)) pieces.push_back(nodes_.at({p.level, p.index}));
+    for (const Perfect& p : Decompose(r.begin, r.end))
+      pieces.push_back(nodes_.at({p.level, p.index}));
     return HashFromPieces(pieces);
   }
   std::vector<Hash> Proof(const std::vector<NodeRange>& ranges) const {
@@ -400,8 +401,8 @@ TEST(MerkleDecompose, PiecesAreAlignedContiguousAndMinimal) {
       ASSERT_EQ(at, end);
       // Minimal: no two neighbours at the same level could merge into one aligned block.
       for (size_t i = 1; i < pieces.size(); ++i) {
-        const bool mergeable = pieces[i - 1].level == pieces[i].level &&
-                               pieces[i - 1].index % 2 == 0;
+        const bool mergeable =
+            pieces[i - 1].level == pieces[i].level && pieces[i - 1].index % 2 == 0;
         ASSERT_FALSE(mergeable) << begin << ".." << end;
       }
     }

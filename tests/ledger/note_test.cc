@@ -1,6 +1,8 @@
 // Signed notes and verifier keys (c2sp.org/signed-note): the C2SP example note and key, the
 // Go sumdb/note package's published keys and Open() cases, byte-exact Ed25519 signing with a
 // published seed, round trips with fresh keys, and a table of corruptions by mutation.
+#include "ledger/note.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,7 +12,6 @@
 
 #include "base/encoding.h"
 #include "base/json.h"
-#include "ledger/note.h"
 #include "ledger/note_test_util.h"
 
 namespace warden::ledger {
@@ -258,18 +259,36 @@ TEST_F(NoteGoCasesTest, OpenCases) {
        t + peter_sig_ + enoch_sig_,
        {"PeterNeumann", "EnochRoot"},
        {"PeterNeumann", "EnochRoot"}},
-      {"none_known", t + peter_sig_ + enoch_sig_, {}, {}, StatusCode::kOk,
-       StatusCode::kVerificationFailed, "no signature from a known key"},
-      {"duplicate_verifier_used", t + enoch_sig_, {"EnochRoot", "PeterNeumann", "EnochRoot"}, {},
-       StatusCode::kOk, StatusCode::kInvalidArgument, "ambiguous"},
+      {"none_known",
+       t + peter_sig_ + enoch_sig_,
+       {},
+       {},
+       StatusCode::kOk,
+       StatusCode::kVerificationFailed,
+       "no signature from a known key"},
+      {"duplicate_verifier_used",
+       t + enoch_sig_,
+       {"EnochRoot", "PeterNeumann", "EnochRoot"},
+       {},
+       StatusCode::kOk,
+       StatusCode::kInvalidArgument,
+       "ambiguous"},
       {"duplicate_verifier_unused",
        t + peter_sig_,
        {"EnochRoot", "PeterNeumann", "EnochRoot"},
        {"PeterNeumann"}},
-      {"too_many_signatures", t + hundred_and_one, {"PeterNeumann"}, {},
+      {"too_many_signatures",
+       t + hundred_and_one,
+       {"PeterNeumann"},
+       {},
        StatusCode::kResourceExhausted},
-      {"corrupted_known_signature", t + insert(peter_sig_), {"PeterNeumann"}, {}, StatusCode::kOk,
-       StatusCode::kVerificationFailed, "does not verify"},
+      {"corrupted_known_signature",
+       t + insert(peter_sig_),
+       {"PeterNeumann"},
+       {},
+       StatusCode::kOk,
+       StatusCode::kVerificationFailed,
+       "does not verify"},
       {"corrupted_unknown_and_duplicates",
        t + peter_sig_ + peter_sig_ + enoch_sig_ + enoch_sig_ + insert(enoch_sig_),
        {"PeterNeumann"},
@@ -281,11 +300,16 @@ TEST_F(NoteGoCasesTest, OpenCases) {
       {"invalid_utf8", "\xFF" + t + peter_sig_, {"PeterNeumann"}, {}, StatusCode::kDataLoss},
       {"space_in_key_name",
        t + std::string(kEmDash) +
-           " Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+           " Bad Name "
+           "x08go/ZJkuBS9UG/"
+           "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
        {"PeterNeumann"},
        {},
        StatusCode::kDataLoss},
-      {"trailing_non_signature_line", t + peter_sig_ + "Unexpected line.\n", {"PeterNeumann"}, {},
+      {"trailing_non_signature_line",
+       t + peter_sig_ + "Unexpected line.\n",
+       {"PeterNeumann"},
+       {},
        StatusCode::kDataLoss},
   };
   EXPECT_EQ(cases.size(), doc_.at("cases").as_array().size());
@@ -357,7 +381,8 @@ TEST(NoteRoundTripTest, SignFormatParseOpen) {
 }
 
 TEST(NoteRoundTripTest, KeyHashIsSha256OfNameTypeAndKey) {
-  const std::string pk = FromHex("e932791ae6e7a840a46164c904786426d5e7821dd8b29a00d61cae72afdd4da4");
+  const std::string pk =
+      FromHex("e932791ae6e7a840a46164c904786426d5e7821dd8b29a00d61cae72afdd4da4");
   EXPECT_EQ(NoteKeyHash("example.com/foo", NoteKeyType::kEd25519, AsBytes(pk)), 0x530d903au);
   // Slow reference: the definition spelled out.
   std::string pre = "example.com/foo\n";
@@ -392,7 +417,8 @@ TEST(NoteRoundTripTest, SecondDifferentSignatureByKnownKeyIsChecked) {
   NoteSignature bad = good;
   bad.signature[0] ^= 0x80;
   const NoteVerifier va = a.Verifier();
-  Result<std::vector<VerifiedSignature>> opened = OpenNote(Note{text, {good, bad}}, std::span(&va, 1));
+  Result<std::vector<VerifiedSignature>> opened =
+      OpenNote(Note{text, {good, bad}}, std::span(&va, 1));
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().code(), StatusCode::kVerificationFailed);
 }
@@ -404,9 +430,14 @@ TEST(NoteRoundTripTest, SignerRejectsNonEd25519AndBadNames) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.error().message().find("ecdsa-p256"), std::string::npos) << s.error().message();
-  for (const std::string& name :
-       {std::string(), std::string("a b"), std::string("a+b"), std::string("a\xC2\xA0" "b"),
-        std::string("a\xE3\x80\x80" "b"), std::string("a\xE2\x80\x8A" "b"), std::string("\xFF")}) {
+  for (const std::string& name : {std::string(), std::string("a b"), std::string("a+b"),
+                                  std::string("a\xC2\xA0"
+                                              "b"),
+                                  std::string("a\xE3\x80\x80"
+                                              "b"),
+                                  std::string("a\xE2\x80\x8A"
+                                              "b"),
+                                  std::string("\xFF")}) {
     Result<NoteSigner> bad = NoteSigner::FromPrivateKey(name, NewEd25519());
     ASSERT_FALSE(bad.ok()) << name;
     EXPECT_EQ(bad.error().code(), StatusCode::kInvalidArgument);
@@ -470,7 +501,8 @@ TEST(NoteCorruptionTest, Table) {
   const std::string good = ReadC2sp("signed-note.example-foo.txt");
   const std::string text = "This is an example message.\n";
   const std::string sig_b64 =
-      "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=";
+      "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM"
+      "=";
   const std::string dash = std::string(kEmDash) + " ";
   std::string too_many = text + "\n";
   for (int i = 0; i < 101; ++i) too_many += dash + "example.com/foo " + sig_b64 + "\n";
@@ -480,14 +512,13 @@ TEST(NoteCorruptionTest, Table) {
        StatusCode::kDataLoss, "line 2: no blank line"},
       {"no trailing newline", good.substr(0, good.size() - 1), StatusCode::kDataLoss,
        "line 3: last line does not end in a newline"},
-      {"blank line but no signatures", text + "\n", StatusCode::kDataLoss,
-       "no signature lines"},
+      {"blank line but no signatures", text + "\n", StatusCode::kDataLoss, "no signature lines"},
       {"bad base64", ReplaceOnce(good, "Uw2Q", "Uw2!"), StatusCode::kDataLoss,
        "line 3: signature of example.com/foo is not base64"},
       {"non-canonical base64 padding bits", ReplaceOnce(good, "IneyaQM=", "IneyaQN="),
        StatusCode::kDataLoss, "canonical"},
-      {"short signature (key ID only)", text + "\n" + dash + "example.com/foo " +
-                                            Base64Encode("\x53\x0d\x90\x3a") + "\n",
+      {"short signature (key ID only)",
+       text + "\n" + dash + "example.com/foo " + Base64Encode("\x53\x0d\x90\x3a") + "\n",
        StatusCode::kDataLoss, "4-byte key ID and at least one more byte"},
       {"empty signature token", text + "\n" + dash + "example.com/foo \n", StatusCode::kDataLoss,
        "is empty"},
@@ -497,7 +528,10 @@ TEST(NoteCorruptionTest, Table) {
        "invalid key name"},
       {"plus in key name", ReplaceOnce(good, "example.com/foo", "example.com+foo"),
        StatusCode::kDataLoss, "invalid key name"},
-      {"no-break space in key name", ReplaceOnce(good, "example.com/foo", "example.com\xC2\xA0" "foo"),
+      {"no-break space in key name",
+       ReplaceOnce(good, "example.com/foo",
+                   "example.com\xC2\xA0"
+                   "foo"),
        StatusCode::kDataLoss, "invalid key name"},
       {"two spaces between name and signature", ReplaceOnce(good, "foo ", "foo  "),
        StatusCode::kDataLoss, "not base64"},
@@ -505,8 +539,7 @@ TEST(NoteCorruptionTest, Table) {
        StatusCode::kDataLoss, "line 3: signature line does not start with an em dash"},
       {"en dash instead of em dash", ReplaceOnce(good, kEmDash, "\xE2\x80\x93"),
        StatusCode::kDataLoss, "em dash"},
-      {"em dash without space", ReplaceOnce(good, dash, kEmDash), StatusCode::kDataLoss,
-       "em dash"},
+      {"em dash without space", ReplaceOnce(good, dash, kEmDash), StatusCode::kDataLoss, "em dash"},
       {"trailing non-signature line", good + "trailing\n", StatusCode::kDataLoss,
        "line 4: signature line does not start"},
       {"trailing blank line", good + "\n", StatusCode::kDataLoss, "no signature lines"},
@@ -518,13 +551,17 @@ TEST(NoteCorruptionTest, Table) {
        "CRLF"},
       {"non-UTF-8 byte", ReplaceOnce(good, "This", "Th\xE9s"), StatusCode::kDataLoss,
        "line 1: invalid UTF-8"},
-      {"overlong UTF-8 slash", ReplaceOnce(good, "/foo", "\xC0\xAF" "foo"), StatusCode::kDataLoss,
-       "line 3: invalid UTF-8"},
+      {"overlong UTF-8 slash",
+       ReplaceOnce(good, "/foo",
+                   "\xC0\xAF"
+                   "foo"),
+       StatusCode::kDataLoss, "line 3: invalid UTF-8"},
       {"UTF-8 surrogate", ReplaceOnce(good, "This", "\xED\xA0\x80"), StatusCode::kDataLoss,
        "invalid UTF-8"},
       {"truncated UTF-8 at end", good + "\xE2\x80", StatusCode::kDataLoss, "invalid UTF-8"},
       {"too many signatures", too_many, StatusCode::kResourceExhausted, "101 signature lines"},
-      {"over the size limit", std::string(kMaxNoteBytes, 'a') + "\n\n" + dash + "a " + sig_b64 + "\n",
+      {"over the size limit",
+       std::string(kMaxNoteBytes, 'a') + "\n\n" + dash + "a " + sig_b64 + "\n",
        StatusCode::kResourceExhausted, "limit"},
   };
   for (const NoteCorruption& c : cases) {
@@ -582,7 +619,8 @@ TEST(NoteVkeyTest, Corruptions) {
       {"no plus", "example.com/foo", "expected"},
       {"one plus", "example.com/foo+530d903a", "expected"},
       {"empty name", good.substr(good.find('+')), "invalid key name"},
-      {"space in name", ReplaceOnce(good, "example.com/foo", "example com/foo"), "invalid key name"},
+      {"space in name", ReplaceOnce(good, "example.com/foo", "example com/foo"),
+       "invalid key name"},
       {"key ID 7 hex digits", ReplaceOnce(good, "+530d903a+", "+530d903+"), "not 8 hex digits"},
       {"key ID not hex", ReplaceOnce(good, "+530d903a+", "+530d903g+"), "not 8 hex digits"},
       {"wrong key ID", ReplaceOnce(good, "+530d903a+", "+530d903b+"), "does not match"},
@@ -597,12 +635,13 @@ TEST(NoteVkeyTest, Corruptions) {
         << c.mutation << ": " << v.error().message();
   }
   // An unknown type byte with a self-consistent key ID is refused for its type.
-  const std::string raw = FromHex("e932791ae6e7a840a46164c904786426d5e7821dd8b29a00d61cae72afdd4da4");
+  const std::string raw =
+      FromHex("e932791ae6e7a840a46164c904786426d5e7821dd8b29a00d61cae72afdd4da4");
   char id[9];
   std::snprintf(id, sizeof(id), "%08x",
                 NoteKeyHash("example.com/foo", static_cast<NoteKeyType>(0x02), AsBytes(raw)));
-  Result<NoteVerifier> ecdsa =
-      NoteVerifier::FromVkey("example.com/foo+" + std::string(id) + "+" + Base64Encode("\x02" + raw));
+  Result<NoteVerifier> ecdsa = NoteVerifier::FromVkey("example.com/foo+" + std::string(id) + "+" +
+                                                      Base64Encode("\x02" + raw));
   ASSERT_FALSE(ecdsa.ok());
   EXPECT_NE(ecdsa.error().message().find("unsupported signature type 0x02"), std::string::npos)
       << ecdsa.error().message();

@@ -139,8 +139,7 @@ TEST(StoreAppend, InvalidInputIsRefusedAndBatchesAreAllOrNothing) {
   LogStore store = MustCreate(dir / "log.db");
   EXPECT_EQ(store.Append("", "x").error().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Append("Model", "x").error().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.Append(std::string(65, 'a'), "x").error().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.Append(std::string(65, 'a'), "x").error().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Append("big", std::string(kMaxEntryBodyBytes + 1, 'x')).error().code(),
             StatusCode::kInvalidArgument);
   auto bad = store.AppendBatch({{"ok", "1"}, {"ok", "2"}, {"BAD TYPE", "3"}});
@@ -358,8 +357,7 @@ TEST(StoreOpen, NotALedgerIsDataLoss) {
          ASSERT_TRUE(WriteFileAtomic(p, bytes).ok());
        },
        "not an SQLite database"},
-      {"text_file",
-       [](const std::string& p) { ASSERT_TRUE(WriteFileAtomic(p, "hello\n").ok()); },
+      {"text_file", [](const std::string& p) { ASSERT_TRUE(WriteFileAtomic(p, "hello\n").ok()); },
        "not an SQLite database"},
       {"empty_file", [](const std::string& p) { ASSERT_TRUE(WriteFileAtomic(p, "").ok()); },
        "not a warden ledger"},
