@@ -92,3 +92,32 @@ row "consistency proof (stored nodes)" BM_ConsistencyProof_1M 100
 row "consistency proof verification" BM_VerifyConsistency_1M 20
 row "root at an old size" BM_RootAt_1M 0
 row "open (load frontier)" BM_OpenLedger_1M 0
+
+# ---- dataset commit vs openssl dgst -sha256 over the same file ----
+warden_bin=${WARDEN:-$build/apps/warden/warden}
+if [ -x "$warden_bin" ]; then
+  lines=$dir/warden-dataset-bench.txt
+  if [ ! -s "$lines" ]; then
+    # ~200 MB of 200-byte records: hex of a keystream, cut into lines.
+    head -c 100000000 /dev/zero | openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass pass:ds 2>/dev/null \
+      | od -An -v -tx1 | tr -d ' \n' | fold -w 199 > "$lines"
+  fi
+  cat "$lines" > /dev/null
+  records=$(wc -l < "$lines")
+  bytes=$(stat -c %s "$lines")
+  med() {
+    local ts=() t0 t1 i
+    for ((i = 0; i < reps; i++)); do
+      t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N)
+      ts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
+    done
+    printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
+  }
+  t_ossl=$(med openssl dgst -sha256 "$lines")
+  t_commit=$(med "$warden_bin" dataset commit "$lines")
+  echo
+  printf '  %-44s %14s %14s %8s\n' "dataset commit, $records records of 200 B" "warden" "openssl dgst" "ratio"
+  awk -v w="$t_commit" -v o="$t_ossl" -v b="$bytes" -v r="$records" 'BEGIN {
+    printf "  %-44s %9.0f MB/s %9.0f MB/s %7.2fx\n", "throughput (target: within 2x of openssl)", b / w / 1e6, b / o / 1e6, o / w
+    printf "  %-44s %12.0f/s\n", "records", r / w }'
+fi
