@@ -27,11 +27,11 @@ int HexValue(char c) {
 }  // namespace
 
 Sha256Digest Sha256(std::span<const uint8_t> data) {
-  Sha256Digest out;
-  unsigned int len = 0;
-  int ok = EVP_Digest(data.data(), data.size(), out.data(), &len, Sha256Md(), nullptr);
-  WARDEN_CHECK(ok == 1 && len == kSha256Size);  // fails only when out of memory
-  return out;
+  // EVP_Digest allocates and frees a context per call, which dominated hashing of small
+  // inputs (Merkle leaves and nodes); one reused context per thread does not allocate.
+  thread_local Sha256Hasher hasher;
+  hasher.Update(data);
+  return hasher.Finish();
 }
 
 Sha256Digest Sha256(std::string_view data) { return Sha256(AsBytes(data)); }

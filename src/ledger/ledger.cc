@@ -93,6 +93,35 @@ std::string ApprovalMessage(std::string_view origin, std::string_view policy_dig
   return m;
 }
 
+Status CheckApproval(const LedgerConfig& config, std::string_view canonical_json,
+                     std::string_view source) {
+  WARDEN_ASSIGN_OR_RETURN(json::value v, json::Parse(canonical_json, source));
+  if (!v.is_object()) return DataLossError(std::string(source) + ": not an object");
+  const std::string approver = FieldOf(v, "approver");
+  const Stakeholder* who = nullptr;
+  for (const auto& s : config.stakeholders) {
+    if (s.key_id == approver) who = &s;
+  }
+  if (who == nullptr) {
+    return VerificationFailedError(std::string(source) + ": approver " + approver +
+                                   " is not a stakeholder of this ledger");
+  }
+  const json::value* rv = v.as_object().if_contains("revokes");
+  const bool revoke = rv && rv->is_bool() && rv->get_bool();
+  WARDEN_ASSIGN_OR_RETURN(crypto::PublicKey key,
+                          crypto::PublicKey::FromPem(who->public_key_pem, who->name));
+  auto sig = Base64Decode(FieldOf(v, "signature"));
+  if (!sig) return sig.error().WithContext(std::string(source) + ": field signature");
+  Status st = key.Verify(
+      AsBytes(ApprovalMessage(config.origin, FieldOf(v, "policy_digest"), revoke)),
+      AsBytes(*sig));
+  if (!st.ok()) {
+    return VerificationFailedError(std::string(source) + ": the approval's signature does not "
+                                   "verify with stakeholder " + who->name + "'s key");
+  }
+  return Status::Ok();
+}
+
 Result<Ledger> Ledger::Init(const std::string& path, const crypto::PublicKey& log_key,
                             LedgerConfig config) {
   if (log_key.type() != crypto::KeyType::kEd25519) {
@@ -143,29 +172,7 @@ Result<LogStore::Appended> Ledger::Append(std::string_view type, std::string_vie
                                           std::string_view source) {
   WARDEN_ASSIGN_OR_RETURN(CanonicalEntry entry, CanonicalizeEntry(type, json_text, source));
   if (entry.type == "approval") {
-    WARDEN_ASSIGN_OR_RETURN(json::value v, json::Parse(entry.canonical_json, source));
-    const std::string approver = FieldOf(v, "approver");
-    const Stakeholder* who = nullptr;
-    for (const auto& s : config_.stakeholders) {
-      if (s.key_id == approver) who = &s;
-    }
-    if (who == nullptr) {
-      return VerificationFailedError(std::string(source) + ": approver " + approver +
-                                     " is not a stakeholder of this ledger");
-    }
-    const json::value* rv = v.as_object().if_contains("revokes");
-    const bool revoke = rv && rv->is_bool() && rv->get_bool();
-    WARDEN_ASSIGN_OR_RETURN(crypto::PublicKey key,
-                            crypto::PublicKey::FromPem(who->public_key_pem, who->name));
-    auto sig = Base64Decode(FieldOf(v, "signature"));
-    if (!sig) return sig.error().WithContext(std::string(source) + ": field signature");
-    Status st = key.Verify(
-        AsBytes(ApprovalMessage(config_.origin, FieldOf(v, "policy_digest"), revoke)),
-        AsBytes(*sig));
-    if (!st.ok()) {
-      return VerificationFailedError(std::string(source) + ": the approval's signature does not "
-                                     "verify with stakeholder " + who->name + "'s key");
-    }
+    WARDEN_RETURN_IF_ERROR(CheckApproval(config_, entry.canonical_json, source));
   }
   return store_.Append(entry.type, entry.canonical_json);
 }
@@ -191,12 +198,13 @@ Result<PolicyStatus> Ledger::StatusOfPolicy(std::string_view policy_digest) {
     if (v && FieldOf(*v, "policy_digest") == policy_digest) out.exists = true;
   }
   WARDEN_ASSIGN_OR_RETURN(std::vector<LogStore::Entry> approvals, store_.ByType("approval"));
-  // In log order, the last word of each stakeholder counts. Signatures were checked on append;
-  // Audit() checks them again.
+  // In log order, the last word of each stakeholder counts. Signatures were checked on append
+  // and are checked again here: someone who can write the file cannot forge an approval.
   std::map<std::string, bool> standing;  // stakeholder name -> approves
   for (const auto& e : approvals) {
     auto v = json::Parse(e.body, "entry");
     if (!v || FieldOf(*v, "policy_digest") != policy_digest) continue;
+    if (!CheckApproval(config_, e.body, "entry").ok()) continue;  // forged: Audit names it
     const std::string approver = FieldOf(*v, "approver");
     const json::value* rv = v->as_object().if_contains("revokes");
     const bool revoke = rv && rv->is_bool() && rv->get_bool();
@@ -226,8 +234,15 @@ Result<std::string> Ledger::Checkpoint(const crypto::PrivateKey& log_key) {
                                      " entries, fewer than the last checkpoint's " +
                                      std::to_string(last->size) + ": refusing to sign");
     }
-    WARDEN_ASSIGN_OR_RETURN(std::vector<Hash> proof, store_.ConsistencyProof(last->size, size));
-    Status st = VerifyConsistency(last->size, size, proof, last->root, root);
+    // The empty tree is consistent with every tree; it has no consistency proof.
+    Status st = last->root == EmptyRoot() ? Status::Ok()
+                                          : VerificationFailedError("the empty checkpoint's root "
+                                                                    "is not the empty root");
+    if (last->size > 0) {
+      WARDEN_ASSIGN_OR_RETURN(std::vector<Hash> proof,
+                              store_.ConsistencyProof(last->size, size));
+      st = VerifyConsistency(last->size, size, proof, last->root, root);
+    }
     if (!st.ok()) {
       return VerificationFailedError("the log is not consistent with its last checkpoint (size " +
                                      std::to_string(last->size) + "): " + st.message() +
@@ -262,7 +277,7 @@ Result<std::string> Ledger::AddCosignatures(std::string_view cosignature_lines) 
       if (v.name() == sig.name && v.key_hash() == sig.key_hash) w = &v;
     }
     if (w == nullptr) {
-      return FailedPreconditionError("cosignature by " + sig.name +
+      return VerificationFailedError("cosignature by " + sig.name +
                                      " is not from a witness listed in this ledger's config");
     }
     uint64_t t = 0;
@@ -299,6 +314,7 @@ Result<std::string> Ledger::ProveConsistency(uint64_t old_size, uint64_t new_siz
                                 ", got " + std::to_string(old_size) + " and " +
                                 std::to_string(new_size));
   }
+  if (old_size == 0) return std::string();  // the empty tree needs no proof
   WARDEN_ASSIGN_OR_RETURN(std::vector<Hash> proof, store_.ConsistencyProof(old_size, new_size));
   std::string out;
   for (const auto& h : proof) out += RootBase64(h) + "\n";
@@ -307,7 +323,7 @@ Result<std::string> Ledger::ProveConsistency(uint64_t old_size, uint64_t new_siz
 
 Status Ledger::Audit() {
   // The store recomputes every hash; each entry must also still validate, in canonical form.
-  WARDEN_RETURN_IF_ERROR(store_.Audit([](const LogStore::Entry& e) -> Status {
+  WARDEN_RETURN_IF_ERROR(store_.Audit([this](const LogStore::Entry& e) -> Status {
     auto canon = CanonicalizeEntry(e.type, e.body, "entry " + std::to_string(e.index));
     if (!canon) {
       return VerificationFailedError("entry " + std::to_string(e.index) + " (" + e.type +
@@ -316,6 +332,10 @@ Status Ledger::Audit() {
     if (canon->canonical_json != e.body) {
       return VerificationFailedError("entry " + std::to_string(e.index) +
                                      " is not stored in canonical form");
+    }
+    if (e.type == "approval") {
+      Status st = CheckApproval(config_, e.body, "entry " + std::to_string(e.index));
+      if (!st.ok()) return VerificationFailedError(st.message());
     }
     return Status::Ok();
   }));

@@ -39,6 +39,11 @@ struct LedgerConfig {
   std::vector<std::string> witness_vkeys;
 };
 
+// OK when `canonical_json` (an approval entry) is signed by a stakeholder listed in `config`;
+// VerificationFailed naming the approver otherwise.
+Status CheckApproval(const LedgerConfig& config, std::string_view canonical_json,
+                     std::string_view source);
+
 // The message a stakeholder signs to approve (or revoke an approval of) a policy digest.
 std::string ApprovalMessage(std::string_view origin, std::string_view policy_digest, bool revoke);
 
@@ -72,7 +77,7 @@ class Ledger {
   LogStore& store() { return store_; }
 
   // Canonicalizes and validates `json_text` as an entry of `type`, then appends it. Approvals
-  // must be signed by a listed stakeholder (FailedPrecondition otherwise).
+  // must be signed by a listed stakeholder (VerificationFailed otherwise).
   Result<LogStore::Appended> Append(std::string_view type, std::string_view json_text,
                                     std::string_view source);
 

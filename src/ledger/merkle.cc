@@ -15,7 +15,7 @@ std::string Hex(const Hash& h) { return crypto::DigestHex(h); }
 }  // namespace
 
 Hash LeafHash(std::span<const uint8_t> entry) {
-  crypto::Sha256Hasher hasher;
+  thread_local crypto::Sha256Hasher hasher;  // Finish() leaves it ready for the next leaf
   const uint8_t prefix = kLeafHashPrefix;
   hasher.Update(std::span<const uint8_t>(&prefix, 1));
   hasher.Update(entry);
