@@ -3,12 +3,14 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <set>
 
 #include "base/encoding.h"
 #include "base/files.h"
 #include "base/json.h"
+#include "base/thread_pool.h"
 
 namespace warden::ledger {
 
@@ -30,10 +32,11 @@ bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c =
 // Splits [data, data + size) into lines and calls fn(line_number, bytes) for each; the
 // terminator ("\n" or "\r\n") is not part of the bytes. The empty piece after a final "\n" is
 // not a line.
+// `first_line` - 1 is the number of lines before `data` (when it is a block of a larger file).
 template <typename Fn>
-Status ForEachLine(const char* data, size_t size, Fn&& fn) {
+Status ForEachLine(const char* data, size_t size, uint64_t first_line, Fn&& fn) {
   size_t pos = 0;
-  uint64_t line = 0;
+  uint64_t line = first_line - 1;
   while (pos < size) {
     const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
     size_t end = nl != nullptr ? static_cast<size_t>(nl - data) : size;
@@ -46,34 +49,40 @@ Status ForEachLine(const char* data, size_t size, Fn&& fn) {
   return Status::Ok();
 }
 
+// ScanLines and ScanJsonl read whole lines starting at record `first_index` of the file (its
+// line first_index + 1): in both formats record i is line i + 1, so a block of a file that
+// starts at a line start scans exactly as it would inside the whole file.
 template <typename Fn>
-Status ScanLines(const std::string&, const char* data, size_t size, Fn&& fn) {
-  uint64_t index = 0;
-  return ForEachLine(data, size, [&](uint64_t, std::string_view rec) { return fn(index++, rec); });
+Status ScanLines(const std::string&, const char* data, size_t size, uint64_t first_index, Fn&& fn) {
+  uint64_t index = first_index;
+  return ForEachLine(data, size, first_index + 1,
+                     [&](uint64_t, std::string_view rec) { return fn(index++, rec); });
 }
 
 template <typename Fn>
-Status ScanJsonl(const std::string& path, const char* data, size_t size, Fn&& fn) {
-  uint64_t index = 0;
+Status ScanJsonl(const std::string& path, const char* data, size_t size, uint64_t first_index,
+                 Fn&& fn) {
+  uint64_t index = first_index;
   std::string canonical;
-  return ForEachLine(data, size, [&](uint64_t line, std::string_view text) -> Status {
-    if (std::all_of(text.begin(), text.end(), IsJsonWhitespace)) {
-      return DataLossError(LineError(
-          path, line, "blank line (each line of a JSONL file holds exactly one JSON value)"));
-    }
-    auto v = json::Parse(text, path);
-    if (!v.has_value()) {
-      // The parser counts lines within this one line; say which line of the file it was.
-      std::string msg = v.error().message();
-      const std::string local = path + ": line 1, column ";
-      if (msg.compare(0, local.size(), local) == 0) {
-        msg = path + ": line " + std::to_string(line) + ", column " + msg.substr(local.size());
-      }
-      return DataLossError(std::move(msg));
-    }
-    canonical = json::Canonical(*v);
-    return fn(index++, std::string_view(canonical));
-  });
+  return ForEachLine(
+      data, size, first_index + 1, [&](uint64_t line, std::string_view text) -> Status {
+        if (std::all_of(text.begin(), text.end(), IsJsonWhitespace)) {
+          return DataLossError(LineError(
+              path, line, "blank line (each line of a JSONL file holds exactly one JSON value)"));
+        }
+        auto v = json::Parse(text, path);
+        if (!v.has_value()) {
+          // The parser counts lines within this one line; say which line of the file it was.
+          std::string msg = v.error().message();
+          const std::string local = path + ": line 1, column ";
+          if (msg.compare(0, local.size(), local) == 0) {
+            msg = path + ": line " + std::to_string(line) + ", column " + msg.substr(local.size());
+          }
+          return DataLossError(std::move(msg));
+        }
+        canonical = json::Canonical(*v);
+        return fn(index++, std::string_view(canonical));
+      });
 }
 
 // RFC 4180 CSV: fields separated by ',', rows ended by "\n" or "\r\n" (a lone '\r' is data),
@@ -199,13 +208,138 @@ Status Scan(const std::string& path, RecordFormat format, Fn&& fn, uint64_t* byt
   const char* data = reinterpret_cast<const char*>(region.data());
   switch (format) {
     case RecordFormat::kLines:
-      return ScanLines(path, data, region.size(), fn);
+      return ScanLines(path, data, region.size(), 0, fn);
     case RecordFormat::kJsonl:
-      return ScanJsonl(path, data, region.size(), fn);
+      return ScanJsonl(path, data, region.size(), 0, fn);
     case RecordFormat::kCsv:
       return ScanCsv(path, data, region.size(), fn);
   }
   return InternalError("unknown record format");
+}
+
+// ---- Parallel commitment (kLines and kJsonl) ----
+//
+// The file is cut at line starts into K byte ranges ("chunks") of about equal size. A first
+// parallel pass counts each chunk's records, which gives the index of each chunk's first record.
+// A second parallel pass hashes each chunk's records [i, j) into aligned perfect subtrees of
+// the final tree (RangeStack, starting at i). Pushing all chunks' subtrees, left to right, into
+// one RangeStack starting at 0 leaves exactly the pieces of Decompose(0, n), which
+// HashFromPieces folds into the root: the same root as one TreeBuilder over all records.
+// Cutting at line starts keeps every record (and its line number) what it is in one pass.
+
+// Consecutive aligned perfect subtrees from `begin` on, two merged into their parent as soon as
+// both are there. Started at 0, it holds the perfect subtrees of Decompose(0, end()) (as
+// TreeBuilder does): pushing a level-L subtree at an end that is a multiple of 2^L adds 2^L to
+// end, and each merge is one carry.
+class RangeStack {
+ public:
+  explicit RangeStack(uint64_t begin) : end_(begin) {}
+
+  uint64_t end() const { return end_; }
+
+  // Appends the perfect subtree of `level` with hash `h` at end(), a multiple of 2^level.
+  void Push(uint8_t level, const Hash& h) {
+    Perfect p{level, end_ >> level};
+    end_ += uint64_t{1} << level;
+    Hash cur = h;
+    // An odd index has its left sibling just before it: the top, when the top is that level.
+    while (!pieces_.empty() && pieces_.back().first.level == p.level && (p.index & 1) == 1) {
+      cur = NodeHash(pieces_.back().second, cur);
+      pieces_.pop_back();
+      p = Perfect{static_cast<uint8_t>(p.level + 1), p.index >> 1};
+    }
+    pieces_.emplace_back(p, cur);
+  }
+
+  const std::vector<std::pair<Perfect, Hash>>& pieces() const { return pieces_; }
+
+ private:
+  uint64_t end_;
+  std::vector<std::pair<Perfect, Hash>> pieces_;  // left to right
+};
+
+// With the number of chunks chosen automatically: this many per thread, at most kMaxChunks.
+constexpr size_t kChunksPerThread = 8;
+constexpr size_t kMaxChunks = 64;
+// With the number of chunks chosen automatically, smaller files are hashed by the caller alone.
+constexpr uint64_t kMinParallelBytes = uint64_t{1} << 20;
+
+// Lines in data[0, size): its '\n's, and one more for an unterminated last line.
+uint64_t CountLines(const char* data, size_t size) {
+  uint64_t n = 0;
+  size_t pos = 0;
+  while (pos < size) {
+    ++n;
+    const void* nl = std::memchr(data + pos, '\n', size - pos);
+    pos = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data) + 1 : size;
+  }
+  return n;
+}
+
+// The root of the records of data[0, size) (a kLines or kJsonl file) hashed in `chunks` chunks
+// on `threads` threads. `*count` receives the number of records.
+Result<Hash> ChunkedRoot(const std::string& path, RecordFormat format, const char* data,
+                         size_t size, size_t threads, size_t chunks, uint64_t* count) {
+  // Chunk c is [starts[c], starts[c + 1]): starts[c] is the first line start at or after
+  // c * size / chunks (size when there is none), so chunks may be empty.
+  std::vector<size_t> starts(chunks + 1, size);
+  starts[0] = 0;
+  for (size_t c = 1; c < chunks; ++c) {
+    const size_t nominal = size / chunks * c + size % chunks * c / chunks;
+    if (nominal == 0) {
+      starts[c] = 0;
+      continue;
+    }
+    const void* nl = std::memchr(data + nominal - 1, '\n', size - (nominal - 1));
+    starts[c] = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data) + 1 : size;
+  }
+  ThreadPool pool(std::min(threads, chunks) - 1);
+
+  std::vector<uint64_t> first(chunks + 1, 0);  // index of each chunk's first record
+  pool.ParallelFor(chunks, [&](size_t c) {
+    first[c + 1] = CountLines(data + starts[c], starts[c + 1] - starts[c]);
+  });
+  for (size_t c = 0; c < chunks; ++c) first[c + 1] += first[c];
+  *count = first[chunks];
+
+  std::vector<std::vector<std::pair<Perfect, Hash>>> pieces(chunks);
+  std::vector<Status> errors(chunks);
+  std::atomic<size_t> first_error{chunks};  // lowest chunk that failed
+  pool.ParallelFor(chunks, [&](size_t c) {
+    // A later chunk's error would not be reported; an earlier chunk's must still be looked for.
+    if (c > first_error.load(std::memory_order_relaxed)) return;
+    RangeStack stack(first[c]);
+    auto append = [&](uint64_t, std::string_view record) {
+      stack.Push(0, LeafHash(record));
+      return Status::Ok();
+    };
+    const char* begin = data + starts[c];
+    const size_t len = starts[c + 1] - starts[c];
+    Status s = format == RecordFormat::kJsonl ? ScanJsonl(path, begin, len, first[c], append)
+                                              : ScanLines(path, begin, len, first[c], append);
+    if (s.ok() && stack.end() != first[c + 1]) {
+      s = InternalError(path + ": chunk " + std::to_string(c) + " ends at record " +
+                        std::to_string(stack.end()) + ", expected " + std::to_string(first[c + 1]));
+    }
+    if (!s.ok()) {
+      errors[c] = std::move(s);
+      size_t cur = first_error.load();
+      while (c < cur && !first_error.compare_exchange_weak(cur, c)) {
+      }
+      return;
+    }
+    pieces[c] = stack.pieces();
+  });
+  if (const size_t e = first_error.load(); e < chunks) return errors[e];
+
+  RangeStack all(0);
+  for (const auto& chunk : pieces) {
+    for (const auto& [p, h] : chunk) all.Push(p.level, h);
+  }
+  std::vector<Hash> frontier;
+  frontier.reserve(all.pieces().size());
+  for (const auto& [p, h] : all.pieces()) frontier.push_back(h);
+  return HashFromPieces(frontier);
 }
 
 std::string DigestText(const Hash& h) { return std::string(kDigestPrefix) + crypto::DigestHex(h); }
@@ -272,8 +406,30 @@ Status ForEachRecord(const std::string& path, RecordFormat format,
 }
 
 Result<DatasetCommitment> CommitDataset(const std::string& path, RecordFormat format) {
-  TreeBuilder tree;
+  return CommitDataset(path, format, CommitOptions{});
+}
+
+Result<DatasetCommitment> CommitDataset(const std::string& path, RecordFormat format,
+                                        const CommitOptions& options) {
+  const size_t threads = options.threads != 0 ? options.threads : ThreadPool::HardwareThreads();
   DatasetCommitment out;
+  out.format = format;
+  if (format != RecordFormat::kCsv) {
+    WARDEN_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::Open(path));
+    out.bytes = file.size();
+    size_t chunks = options.chunks;
+    if (chunks == 0 && threads > 1 && out.bytes >= kMinParallelBytes) {
+      chunks = std::min(kMaxChunks, kChunksPerThread * threads);
+    }
+    if (chunks != 0) {
+      WARDEN_ASSIGN_OR_RETURN(MappedRegion region, file.MapAll());
+      WARDEN_ASSIGN_OR_RETURN(
+          out.root, ChunkedRoot(path, format, reinterpret_cast<const char*>(region.data()),
+                                region.size(), threads, chunks, &out.count));
+      return out;
+    }
+  }
+  TreeBuilder tree;
   WARDEN_RETURN_IF_ERROR(Scan(
       path, format,
       [&](uint64_t, std::string_view record) {
@@ -283,7 +439,6 @@ Result<DatasetCommitment> CommitDataset(const std::string& path, RecordFormat fo
       &out.bytes));
   out.root = tree.Root();
   out.count = tree.size();
-  out.format = format;
   return out;
 }
 

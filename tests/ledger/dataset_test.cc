@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/encoding.h"
@@ -183,6 +186,14 @@ TEST_P(DatasetBadFileTest, IsDataLossNamingTheLine) {
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code(), StatusCode::kDataLoss) << c.error().ToString();
   EXPECT_THAT(c.error().message(), HasSubstr(path + ": " + GetParam().message));
+  // However the file is cut (tiny files cut into several chunks), the same first error.
+  for (size_t chunks : {1, 2, 3, 5, 16}) {
+    auto cut =
+        CommitDataset(path, GetParam().format, CommitOptions{.threads = 2, .chunks = chunks});
+    ASSERT_FALSE(cut.has_value()) << chunks;
+    EXPECT_EQ(cut.error().code(), StatusCode::kDataLoss) << chunks;
+    EXPECT_EQ(cut.error().message(), c.error().message()) << chunks;
+  }
   auto p = ProveRecord(path, GetParam().format, 0);
   ASSERT_FALSE(p.has_value());
   EXPECT_EQ(p.error().code(), StatusCode::kDataLoss);
@@ -535,6 +546,178 @@ TEST(DatasetTest, LargeGeneratedFileMatchesTheReference) {
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->path.size(), 18u);  // ceil(log2(200000))
   EXPECT_TRUE(CheckDatasetProof(*p, c->root).ok());
+}
+
+// ---- Parallel commitment: files cut into chunks ----
+
+// The commitment of `path` cut into `chunks` chunks hashed on `threads` threads.
+DatasetCommitment CommitCut(const std::string& path, RecordFormat format, size_t threads,
+                            size_t chunks) {
+  auto c = CommitDataset(path, format, CommitOptions{.threads = threads, .chunks = chunks});
+  EXPECT_TRUE(c.has_value()) << path << " threads=" << threads << " chunks=" << chunks << ": "
+                             << c.error().ToString();
+  return c.has_value() ? *c : DatasetCommitment{};
+}
+
+// Record counts around powers of two (so chunks start aligned, unaligned, and the last chunk is
+// partial or not), line endings of every kind, and cuts from one chunk to more chunks than
+// records (empty chunks).
+TEST(DatasetParallelTest, EveryCutMatchesTheReference) {
+  std::mt19937 rng(11);
+  TempDir dir;
+  for (int n : {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 128, 257}) {
+    for (bool terminated : {true, false}) {
+      std::vector<std::string> records;
+      std::string text;
+      for (int i = 0; i < n; ++i) {
+        std::string r(rng() % 9, 'x');
+        for (char& c : r) c = "ab\r \t\xff"[rng() % 6];
+        const bool last = i + 1 == n;
+        if (!terminated && last && r.empty()) r = "z";  // else it would be no line
+        // A '\r' before "\n" would end the line; a lone one on an unterminated last line is data.
+        if ((terminated || !last) && !r.empty() && r.back() == '\r') r += 'c';
+        records.push_back(r);
+        text += r;
+        if (terminated || !last) text += (rng() % 3 == 0) ? "\r\n" : "\n";
+      }
+      const std::string path = dir.Write("cut" + std::to_string(n) + ".txt", text);
+      ASSERT_EQ(Records(path, RecordFormat::kLines), records) << n;
+      const Hash want = RefRoot(records);
+      for (size_t threads : {1, 2, 3}) {
+        for (size_t chunks : {1, 2, 3, 4, 5, 7, 8, 16, 64, 300}) {
+          const DatasetCommitment c = CommitCut(path, RecordFormat::kLines, threads, chunks);
+          EXPECT_EQ(c.root, want) << "n=" << n << " threads=" << threads << " chunks=" << chunks;
+          EXPECT_EQ(c.count, records.size());
+          EXPECT_EQ(c.bytes, text.size());
+          EXPECT_EQ(c.format, RecordFormat::kLines);
+        }
+      }
+    }
+  }
+}
+
+// Equal-length records, so that equal-size chunks hold exactly a power of two records each and
+// are perfect subtrees, or not quite.
+TEST(DatasetParallelTest, PowerOfTwoRecordsInEqualChunks) {
+  TempDir dir;
+  for (int n : {64, 96, 128, 1024}) {
+    std::vector<std::string> records;
+    std::string text;
+    for (int i = 0; i < n; ++i) {
+      char buf[16];
+      std::snprintf(buf, sizeof(buf), "rec%05d", i);
+      records.emplace_back(buf);
+      text += records.back() + "\n";
+    }
+    const std::string path = dir.Write("p" + std::to_string(n) + ".txt", text);
+    const Hash want = RefRoot(records);
+    for (size_t chunks : {1, 2, 4, 8, 16, 32, 3, 6, 12}) {
+      const DatasetCommitment c = CommitCut(path, RecordFormat::kLines, 2, chunks);
+      EXPECT_EQ(c.root, want) << "n=" << n << " chunks=" << chunks;
+      EXPECT_EQ(c.count, static_cast<uint64_t>(n));
+    }
+  }
+}
+
+TEST(DatasetParallelTest, JsonlCutsMatchTheReference) {
+  std::mt19937 rng(5);
+  TempDir dir;
+  const char* const kValues[] = {
+      "{\"b\": 1, \"a\": [true, null]}",      "  \"text\"  ", "42",  "{}",
+      "[1, {\"y\":2,\"x\":\"caf\xc3\xa9\"}]", "-0.5e3",       "null"};
+  for (int n : {1, 2, 3, 5, 8, 13, 32, 33, 100}) {
+    std::string text;
+    for (int i = 0; i < n; ++i) {
+      text += kValues[rng() % std::size(kValues)];
+      text += (rng() % 2 == 0) ? "\r\n" : "\n";
+    }
+    const std::string path = dir.Write("j" + std::to_string(n) + ".jsonl", text);
+    const std::vector<std::string> records = Records(path, RecordFormat::kJsonl);
+    ASSERT_EQ(records.size(), static_cast<size_t>(n));
+    const Hash want = RefRoot(records);
+    for (size_t chunks : {1, 2, 3, 4, 7, 16, 200}) {
+      const DatasetCommitment c = CommitCut(path, RecordFormat::kJsonl, 2, chunks);
+      EXPECT_EQ(c.root, want) << "n=" << n << " chunks=" << chunks;
+      EXPECT_EQ(c.count, static_cast<uint64_t>(n));
+    }
+  }
+}
+
+// An error deep in a later chunk names its line of the file; with errors in several chunks the
+// first in the file is reported, whichever thread finds one first.
+TEST(DatasetParallelTest, ErrorsNameTheLineOfTheFile) {
+  TempDir dir;
+  auto jsonl = [](int lines, const std::map<int, std::string>& bad) {
+    std::string text;
+    for (int line = 1; line <= lines; ++line) {
+      auto it = bad.find(line);
+      text += it != bad.end() ? it->second : "{\"n\": " + std::to_string(line) + "}";
+      text += "\n";
+    }
+    return text;
+  };
+  struct Case {
+    std::map<int, std::string> bad;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{{777, ""}}, ": line 777: blank line"},
+      {{{1000, " "}}, ": line 1000: blank line"},
+      {{{2, "{"}}, ": line 2, column"},
+      {{{600, "{\"a\":}"}, {900, ""}}, ": line 600, column 6"},
+      {{{901, ""}, {300, "[1,]"}, {999, "x"}}, ": line 300, column"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = dir.Write("bad.jsonl", jsonl(1000, c.bad));
+    for (size_t threads : {1, 2, 4}) {
+      for (size_t chunks : {0, 1, 2, 3, 8, 64}) {
+        auto r = CommitDataset(path, RecordFormat::kJsonl,
+                               CommitOptions{.threads = threads, .chunks = chunks});
+        ASSERT_FALSE(r.has_value()) << c.message;
+        EXPECT_EQ(r.error().code(), StatusCode::kDataLoss);
+        EXPECT_THAT(r.error().message(), HasSubstr(path + c.message))
+            << "threads=" << threads << " chunks=" << chunks;
+      }
+    }
+  }
+}
+
+// The automatic choice (used by `warden dataset commit`) cuts files of 1 MiB and more.
+TEST(DatasetParallelTest, AutomaticCutsMatchOneThread) {
+  TempDir dir;
+  std::string lines;
+  std::string jsonl;
+  for (int i = 0; lines.size() < (5 << 18); ++i) {
+    lines += "record " + std::to_string(i * 2654435761u) + (i % 5 == 0 ? "\r\n" : "\n");
+    jsonl += "{\"i\": " + std::to_string(i) + ", \"s\": \"x" + std::to_string(i % 97) + "\"}\n";
+  }
+  lines += "unterminated";
+  for (const auto& [name, text, format] : {std::tuple{"big.txt", lines, RecordFormat::kLines},
+                                           std::tuple{"big.jsonl", jsonl, RecordFormat::kJsonl}}) {
+    const std::string path = dir.Write(name, text);
+    const DatasetCommitment one = CommitCut(path, format, 1, 0);
+    for (size_t threads : {0, 2, 3, 16}) {
+      const DatasetCommitment many = CommitCut(path, format, threads, 0);
+      EXPECT_EQ(many.root, one.root) << name << " threads=" << threads;
+      EXPECT_EQ(many.count, one.count);
+      EXPECT_EQ(many.bytes, one.bytes);
+    }
+    auto plain = CommitDataset(path, format);
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_EQ(plain->root, one.root);
+  }
+}
+
+// CSV is never cut (a quoted cell may hold a newline); asking for chunks changes nothing.
+TEST(DatasetParallelTest, CsvIgnoresChunks) {
+  TempDir dir;
+  const std::string path = dir.Write("d.csv", "a,b\n\"x\ny\",2\n3,4\n\"p,q\",\"\"\"\"\n");
+  const Hash want = RefRoot(Records(path, RecordFormat::kCsv));
+  for (size_t chunks : {1, 2, 3, 16}) {
+    const DatasetCommitment c = CommitCut(path, RecordFormat::kCsv, 2, chunks);
+    EXPECT_EQ(c.root, want) << chunks;
+    EXPECT_EQ(c.count, 3u);
+  }
 }
 
 }  // namespace
