@@ -35,6 +35,14 @@ Result<std::string> ReadInput(const std::string& path) {
   return r;
 }
 
+// A verifier key given as text ("name+hash+key") or as a file holding it.
+Result<std::string> ReadVkey(const std::string& arg) {
+  if (arg.find('+') != std::string::npos) return arg;
+  WARDEN_ASSIGN_OR_RETURN(std::string vkey, ReadInput(arg));
+  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
+  return vkey;
+}
+
 void PrintEntry(const ledger::LogStore::Entry& e, bool as_json) {
   auto body = json::Parse(e.body, "entry");
   if (as_json) {
@@ -572,17 +580,9 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
                                                 "--state, --log-key and CHECKPOINT are required"));
         return;
       }
-      std::string vkey = *log_key;
-      if (vkey.find('+') == std::string::npos) {  // a file holding the vkey
-        auto t = ReadInput(vkey);
-        if (!t) {
-          *exit_code = Fail("ledger witness", t.error());
-          return;
-        }
-        vkey = *t;
-        while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
-      }
-      auto log = ledger::NoteVerifier::FromVkey(vkey);
+      auto vkey = ReadVkey(*log_key);
+      auto log = vkey ? ledger::NoteVerifier::FromVkey(*vkey)
+                      : Result<ledger::NoteVerifier>(vkey.error());
       auto note = log ? ReadInput(*file) : Result<std::string>(log.error());
       if (!note) {
         *exit_code = Fail("ledger witness", note.error());
@@ -614,6 +614,48 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
       if (first) {
         std::fprintf(stderr, "first checkpoint seen for this origin: accepted on first use\n");
       }
+    });
+  }
+
+  // verify-proof
+  {
+    auto* sub = cmd->add_subcommand("verify-proof", "Check an entry's inclusion proof offline");
+    sub->description(
+        "Check, without the ledger file, that ENTRY (JSON of TYPE, any formatting) is in the\n"
+        "log: PROOF (from `ledger prove`) must carry a checkpoint signed by --log-key, and its\n"
+        "audit path must lead from the entry to that checkpoint's root. Exit 0 when it does,\n"
+        "1 when it does not, 3 for malformed input.");
+    sub->footer(
+        "Example:\n"
+        "  warden ledger verify-proof entry0.tlog-proof --log-key 'example.com/models+...' \\\n"
+        "      --type model-release release.json");
+    auto proof = std::make_shared<std::string>();
+    auto log_key = std::make_shared<std::string>();
+    auto type = std::make_shared<std::string>();
+    auto entry = std::make_shared<std::string>();
+    sub->add_option("PROOF", *proof, "tlog-proof file")->required();
+    sub->add_option("ENTRY", *entry, "The entry as JSON (- for standard input)")->required();
+    sub->add_option("--log-key", *log_key, "The log's verifier key (vkey text or a file)")
+        ->required();
+    sub->add_option("--type", *type, "The entry's type (default: its \"type\" field)");
+    sub->callback([=] {
+      auto vkey = ReadVkey(*log_key);
+      auto log = vkey ? ledger::NoteVerifier::FromVkey(*vkey)
+                      : Result<ledger::NoteVerifier>(vkey.error());
+      auto p = log ? ReadInput(*proof) : Result<std::string>(log.error());
+      auto e = p ? ReadInput(*entry) : Result<std::string>(p.error());
+      if (!e) {
+        *exit_code = Fail("ledger verify-proof", e.error());
+        return;
+      }
+      auto cp = ledger::VerifyEntryProof(*p, *proof, *log, *type, *e, *entry);
+      if (!cp) {
+        *exit_code = Fail("ledger verify-proof", cp.error());
+        return;
+      }
+      std::printf("verified: %s is in %s (checkpoint size %llu, root %s)\n", entry->c_str(),
+                  cp->origin.c_str(), static_cast<unsigned long long>(cp->size),
+                  crypto::DigestHex(cp->root).c_str());
     });
   }
 }

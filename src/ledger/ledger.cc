@@ -419,6 +419,38 @@ Result<LineageNode> Ledger::Lineage(std::string_view model_digest) {
   return walk(std::string(model_digest), 0);
 }
 
+Result<Checkpoint> VerifyEntryProof(std::string_view tlog_proof, std::string_view proof_source,
+                                    const NoteVerifier& log, std::string_view type,
+                                    std::string_view entry_json, std::string_view entry_source) {
+  WARDEN_ASSIGN_OR_RETURN(TlogProof proof, ParseTlogProof(tlog_proof, proof_source));
+  WARDEN_ASSIGN_OR_RETURN(Note note, ParseNote(proof.checkpoint_note, proof_source));
+  auto opened = OpenNote(note, std::span<const NoteVerifier>(&log, 1));
+  if (!opened) {
+    return VerificationFailedError(std::string(proof_source) +
+                                   ": the checkpoint is not signed by " + log.Vkey() + ": " +
+                                   opened.error().message());
+  }
+  WARDEN_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ParseCheckpoint(note.text, proof_source));
+  if (cp.origin != log.name()) {
+    return VerificationFailedError(std::string(proof_source) + ": checkpoint origin " +
+                                   cp.origin + " is not the key's name " + log.name());
+  }
+  WARDEN_ASSIGN_OR_RETURN(CanonicalEntry entry, CanonicalizeEntry(type, entry_json, entry_source));
+  if (proof.index >= cp.size) {
+    return VerificationFailedError(std::string(proof_source) + ": index " +
+                                   std::to_string(proof.index) + " is outside the checkpoint's " +
+                                   std::to_string(cp.size) + " entries");
+  }
+  Status st = VerifyInclusion(proof.index, cp.size, LeafHash(entry.canonical_json), proof.hashes,
+                              cp.root);
+  if (!st.ok()) {
+    return VerificationFailedError(std::string(entry_source) + " is not entry " +
+                                   std::to_string(proof.index) + " of " + cp.origin +
+                                   " at size " + std::to_string(cp.size) + ": " + st.message());
+  }
+  return cp;
+}
+
 Result<std::vector<Hash>> ParseProofLines(std::string_view text, std::string_view source) {
   std::vector<Hash> out;
   size_t line_no = 0;

@@ -124,6 +124,16 @@ Result<NoteSignature> WitnessCheckpoint(const std::string& state_dir, const Note
                                         std::span<const Hash> consistency_proof,
                                         uint64_t unix_time, bool* first_seen);
 
+// Checks, with nothing but the log's verifier key, that `entry_json` (an entry of `type`, in
+// any formatting: it is canonicalized first) is in the log: the tlog-proof's checkpoint must
+// be signed by `log`, and the audit path must lead from the entry's leaf hash to its root.
+// On success returns the checkpoint the proof was checked against.
+// Errors: DataLoss (malformed proof, note or entry), VerificationFailed (bad signature, wrong
+// origin, an entry or index the path does not lead from).
+Result<Checkpoint> VerifyEntryProof(std::string_view tlog_proof, std::string_view proof_source,
+                                    const NoteVerifier& log, std::string_view type,
+                                    std::string_view entry_json, std::string_view entry_source);
+
 // Parses a consistency proof as `ledger consistency` prints it: one base64 hash a line.
 Result<std::vector<Hash>> ParseProofLines(std::string_view text, std::string_view source);
 
