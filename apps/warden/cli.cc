@@ -33,6 +33,22 @@ std::string DataDir() {
   return std::string(WARDEN_SOURCE_DIR) + "/data";
 }
 
+CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& summary) {
+  CLI::App* cmd = parent->add_subcommand(name, summary);
+  cmd->footer("");
+  return cmd;
+}
+
+void LongHelp(CLI::App* cmd, const std::string& text) {
+  const std::string old = cmd->get_footer();
+  cmd->footer(old.empty() ? text : text + "\n\n" + old);
+}
+
+void AddFooter(CLI::App* cmd, const std::string& text) {
+  const std::string old = cmd->get_footer();
+  cmd->footer(old.empty() ? text : old + "\n\n" + text);
+}
+
 std::string FormatBytes(double bytes) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
   int u = 0;

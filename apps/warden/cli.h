@@ -37,6 +37,15 @@ void RegisterDataset(CLI::App& app, int* exit_code);
 // data/ this binary was built from.
 std::string DataDir();
 
+// add_subcommand without inheriting the parent's footer (CLI11 copies it to children).
+CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::string& summary);
+
+// A subcommand's long explanation goes into its own --help (after the options), so that the
+// list of subcommands in the parent's --help stays one short line each.
+void LongHelp(CLI::App* cmd, const std::string& text);
+// Appends a paragraph (usually examples) to a subcommand's --help.
+void AddFooter(CLI::App* cmd, const std::string& text);
+
 // Human-readable byte count and rate ("1.07 GB/s"), decimal units.
 std::string FormatBytes(double bytes);
 

@@ -16,18 +16,19 @@ std::string RootText(const ledger::Hash& h) { return "sha256:" + crypto::DigestH
 }  // namespace
 
 void RegisterDataset(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("dataset", "Commit to a dataset; prove a record is in it");
-  cmd->description(
+  auto* cmd = AddCommand(&app, "dataset", "Commit to a dataset; prove a record is in it");
+  LongHelp(
+      cmd,
       "A dataset's commitment is the RFC 9162 Merkle root over its records (JSONL: each line's\n"
       "canonical JSON; CSV: each row as a canonical JSON object keyed by the header; otherwise\n"
       "each line). Publish the root (in a ledger `dataset` entry); later prove that a record\n"
       "was in the data with a small self-contained proof anyone can check offline.");
-  cmd->footer(
-      "Example:\n"
-      "  warden dataset commit train.jsonl --ledger models.ledger --license CC-BY-4.0 \\\n"
-      "      --source https://example.com/train\n"
-      "  warden dataset prove train.jsonl --record 41 > record41.proof.json\n"
-      "  warden dataset check record41.proof.json --root sha256:...");
+  AddFooter(cmd,
+            "Example:\n"
+            "  warden dataset commit train.jsonl --ledger models.ledger --license CC-BY-4.0 \\\n"
+            "      --source https://example.com/train\n"
+            "  warden dataset prove train.jsonl --record 41 > record41.proof.json\n"
+            "  warden dataset check record41.proof.json --root sha256:...");
   cmd->require_subcommand(1);
   auto format = std::make_shared<std::string>();
   auto add_format = [format](CLI::App* sub) {
@@ -36,7 +37,7 @@ void RegisterDataset(CLI::App& app, int* exit_code) {
   };
 
   {
-    auto* sub = cmd->add_subcommand("commit", "Print a dataset's Merkle root and record count");
+    auto* sub = AddCommand(cmd, "commit", "Print a dataset's Merkle root and record count");
     auto file = std::make_shared<std::string>();
     auto db = std::make_shared<std::string>();
     auto license = std::make_shared<std::string>();
@@ -64,8 +65,8 @@ void RegisterDataset(CLI::App& app, int* exit_code) {
       std::optional<ledger::LogStore::Appended> appended;
       if (!db->empty()) {
         if (license->empty() || source->empty()) {
-          *exit_code = Fail("dataset commit", InvalidArgumentError(
-                                                  "--ledger needs --license and --source"));
+          *exit_code =
+              Fail("dataset commit", InvalidArgumentError("--ledger needs --license and --source"));
           return;
         }
         json::object e;
@@ -101,7 +102,7 @@ void RegisterDataset(CLI::App& app, int* exit_code) {
     });
   }
   {
-    auto* sub = cmd->add_subcommand("prove", "Write a membership proof for one record");
+    auto* sub = AddCommand(cmd, "prove", "Write a membership proof for one record");
     auto file = std::make_shared<std::string>();
     auto record = std::make_shared<uint64_t>(0);
     sub->add_option("FILE", *file, "The dataset file")->required();
@@ -119,9 +120,10 @@ void RegisterDataset(CLI::App& app, int* exit_code) {
     });
   }
   {
-    auto* sub = cmd->add_subcommand("check", "Verify a membership proof offline");
-    sub->description("Exit 0 when the proof's record is in the tree with the proof's root (and\n"
-                     "that root equals --root when given); exit 1 otherwise.");
+    auto* sub = AddCommand(cmd, "check", "Verify a membership proof offline");
+    LongHelp(sub,
+             "Exit 0 when the proof's record is in the tree with the proof's root (and\n"
+             "that root equals --root when given); exit 1 otherwise.");
     auto file = std::make_shared<std::string>();
     auto root = std::make_shared<std::string>();
     sub->add_option("PROOF", *file, "Proof file from `dataset prove`")->required();
@@ -143,7 +145,8 @@ void RegisterDataset(CLI::App& app, int* exit_code) {
         if (hex.starts_with("sha256:")) hex.remove_prefix(7);
         auto h = crypto::ParseDigestHex(hex);
         if (!h) {
-          *exit_code = Fail("dataset check", InvalidArgumentError("--root: " + h.error().message()));
+          *exit_code =
+              Fail("dataset check", InvalidArgumentError("--root: " + h.error().message()));
           return;
         }
         want = *h;

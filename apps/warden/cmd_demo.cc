@@ -9,12 +9,12 @@
 
 #include "base/encoding.h"
 #include "base/files.h"
-#include "cli.h"
 #include "base/json.h"
+#include "cli.h"
 #include "crypto/keys.h"
+#include "formats/tensor_index.h"
 #include "ledger/dataset.h"
 #include "ledger/ledger.h"
-#include "formats/tensor_index.h"
 #include "provenance/signing.h"
 
 namespace warden::cli {
@@ -44,7 +44,6 @@ Result<uint64_t> TamperTensor(const std::string& path, const std::string& tensor
   }
   return NotFoundError(path + ": no tensor named " + tensor);
 }
-
 
 // The ledger part: the signed model becomes a model-release, its (stand-in) training data a
 // dataset entry, a training-run joins them, a checkpoint is signed, and lineage prints it.
@@ -229,23 +228,24 @@ int RunDemo(const std::string& workdir_arg) {
 
   const int rc = LedgerStory(work, model_dir, *signed_model);
   if (rc != kExitOk) return rc;
-  std::printf("\nDone: the tampered tensor was found, and the release, its (stand-in) training\n"
-              "data and the run that joined them are on record. Try the commands yourself in\n"
-              "%s.\n",
-              work.c_str());
+  std::printf(
+      "\nDone: the tampered tensor was found, and the release, its (stand-in) training\n"
+      "data and the run that joined them are on record. Try the commands yourself in\n"
+      "%s.\n",
+      work.c_str());
   return kExitOk;
 }
 
 }  // namespace
 
 void RegisterDemo(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("demo", "The whole story on bundled defaults, offline");
-  cmd->description(
-      "Run warden's story on the bundled tiny model (data/models/stories260K.gguf) with no\n"
-      "server and no network: create a key, sign the model, verify it, tamper with one\n"
-      "tensor, and verify again to see the failure named down to the tensor.");
-  cmd->footer(
-      "Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
+  auto* cmd = AddCommand(&app, "demo", "The whole story on bundled defaults, offline");
+  LongHelp(cmd,
+           "Run warden's story on the bundled tiny model (data/models/stories260K.gguf) with no\n"
+           "server and no network: create a key, sign the model, verify it, tamper with one\n"
+           "tensor, and verify again to see the failure named down to the tensor.");
+  AddFooter(
+      cmd, "Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--dir", *dir, "Working directory (default: a new one under /tmp)");
   cmd->callback([=] { *exit_code = RunDemo(*dir); });

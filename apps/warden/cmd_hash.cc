@@ -104,13 +104,15 @@ int RunHash(const ModelOptions& o, bool tensors, bool tensors_only, bool as_json
 }  // namespace
 
 void RegisterHash(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("hash", "SHA-256 digests of a model's files, shards or tensors");
-  cmd->description(
+  auto* cmd = AddCommand(&app, "hash", "SHA-256 digests of a model's files, shards or tensors");
+  LongHelp(
+      cmd,
       "Print SHA-256 digests of a model: one per file (sha256sum format), or one per shard with\n"
       "--method shards, and with --tensors one per tensor of every GGUF or safetensors file\n"
       "(the tensor's data bytes only, so metadata edits do not change it). Files are mapped\n"
       "in windows and hashed on every core. The digests are exactly what `warden sign` signs.");
-  cmd->footer(
+  AddFooter(
+      cmd,
       "Examples:\n"
       "  warden hash data/models/stories260K.gguf\n"
       "  warden hash ./llama-3-8b --tensors --json > manifest.json\n"

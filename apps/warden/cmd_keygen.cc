@@ -7,14 +7,14 @@
 namespace warden::cli {
 
 void RegisterKeygen(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("keygen", "Create a signing key pair (PEM)");
-  cmd->description(
-      "Create a signing key pair: KEY (PKCS#8 PEM, mode 0600) and KEY.pub (SPKI PEM).\n"
-      "ECDSA P-256 signs model signatures (the OMS `key` method); Ed25519 signs ledger\n"
-      "checkpoints. Existing files are never overwritten unless --force is given.");
-  cmd->footer(
-      "Example:\n  warden keygen --out keys/release\n"
-      "  -> keys/release (keep secret), keys/release.pub (publish)");
+  auto* cmd = AddCommand(&app, "keygen", "Create a signing key pair (PEM)");
+  LongHelp(cmd,
+           "Create a signing key pair: KEY (PKCS#8 PEM, mode 0600) and KEY.pub (SPKI PEM).\n"
+           "ECDSA P-256 signs model signatures (the OMS `key` method); Ed25519 signs ledger\n"
+           "checkpoints. Existing files are never overwritten unless --force is given.");
+  AddFooter(cmd,
+            "Example:\n  warden keygen --out keys/release\n"
+            "  -> keys/release (keep secret), keys/release.pub (publish)");
   auto out = std::make_shared<std::string>();
   auto type = std::make_shared<std::string>("ecdsa-p256");
   auto force = std::make_shared<bool>(false);

@@ -155,20 +155,20 @@ json::object LineageJson(ledger::Ledger& l, const ledger::LineageNode& n) {
 }  // namespace
 
 void RegisterLedger(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("ledger", "Append-only transparency log (RFC 9162, SQLite)");
-  cmd->description(
-      "An append-only, provable record of model releases, training runs, fine-tune lineage,\n"
-      "datasets, evaluations, policies and approvals, in one SQLite file. Entries are\n"
-      "canonical JSON, one schema per type; checkpoints are C2SP signed notes (Ed25519);\n"
-      "proofs are C2SP tlog-proofs anyone can check. See docs/ledger.md.");
-  cmd->footer(
-      "Example:\n"
-      "  warden keygen --type ed25519 --out log.key\n"
-      "  warden ledger init --db models.ledger --key log.key --origin example.com/models\n"
-      "  warden ledger append model-release release.json --db models.ledger\n"
-      "  warden ledger checkpoint --db models.ledger --key log.key\n"
-      "  warden ledger prove 0 --db models.ledger > entry0.tlog-proof\n"
-      "  warden ledger audit --db models.ledger");
+  auto* cmd = AddCommand(&app, "ledger", "Append-only transparency log (RFC 9162, SQLite)");
+  LongHelp(cmd,
+           "An append-only, provable record of model releases, training runs, fine-tune lineage,\n"
+           "datasets, evaluations, policies and approvals, in one SQLite file. Entries are\n"
+           "canonical JSON, one schema per type; checkpoints are C2SP signed notes (Ed25519);\n"
+           "proofs are C2SP tlog-proofs anyone can check. See docs/ledger.md.");
+  AddFooter(cmd,
+            "Example:\n"
+            "  warden keygen --type ed25519 --out log.key\n"
+            "  warden ledger init --db models.ledger --key log.key --origin example.com/models\n"
+            "  warden ledger append model-release release.json --db models.ledger\n"
+            "  warden ledger checkpoint --db models.ledger --key log.key\n"
+            "  warden ledger prove 0 --db models.ledger > entry0.tlog-proof\n"
+            "  warden ledger audit --db models.ledger");
   cmd->require_subcommand(1);
   auto db = std::make_shared<std::string>();
   auto add_db = [db](CLI::App* sub) {
@@ -177,19 +177,18 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // init
   {
-    auto* sub = cmd->add_subcommand("init", "Create a ledger");
-    sub->description(
-        "Create a ledger file. KEY is the log's Ed25519 checkpoint key (warden keygen --type\n"
-        "ed25519); only its public half is stored. Stakeholders (NAME=PUBKEY.pem) approve\n"
-        "policies; a policy is in force once --quorum of them approved it.");
+    auto* sub = AddCommand(cmd, "init", "Create a ledger");
+    LongHelp(sub,
+             "Create a ledger file. KEY is the log's Ed25519 checkpoint key (warden keygen --type\n"
+             "ed25519); only its public half is stored. Stakeholders (NAME=PUBKEY.pem) approve\n"
+             "policies; a policy is in force once --quorum of them approved it.");
     add_db(sub);
     auto key = std::make_shared<std::string>();
     auto origin = std::make_shared<std::string>();
     auto stakeholders = std::make_shared<std::vector<std::string>>();
     auto quorum = std::make_shared<uint32_t>(0);
     auto witnesses = std::make_shared<std::vector<std::string>>();
-    sub->add_option("--key,-k", *key, "The log's Ed25519 private or public key (PEM)")
-        ->required();
+    sub->add_option("--key,-k", *key, "The log's Ed25519 private or public key (PEM)")->required();
     sub->add_option("--origin", *origin,
                     "The log's name in checkpoints, e.g. example.com/models (default: "
                     "warden.local/<file name>)");
@@ -216,8 +215,8 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
       for (const auto& s : *stakeholders) {
         auto eq = s.find('=');
         if (eq == std::string::npos || eq == 0) {
-          *exit_code = Fail("ledger init", InvalidArgumentError("--stakeholder " + s +
-                                                                ": expected NAME=KEY.pem"));
+          *exit_code = Fail("ledger init",
+                            InvalidArgumentError("--stakeholder " + s + ": expected NAME=KEY.pem"));
           return;
         }
         auto k = crypto::LoadPublicKey(s.substr(eq + 1));
@@ -234,8 +233,8 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
         *exit_code = Fail("ledger init", l.error());
         return;
       }
-      std::printf("created %s: origin %s, %zu stakeholder%s, quorum %u\nlog key %s\n",
-                  db->c_str(), l->config().origin.c_str(), l->config().stakeholders.size(),
+      std::printf("created %s: origin %s, %zu stakeholder%s, quorum %u\nlog key %s\n", db->c_str(),
+                  l->config().origin.c_str(), l->config().stakeholders.size(),
                   l->config().stakeholders.size() == 1 ? "" : "s", l->config().quorum,
                   l->config().log_vkey.c_str());
     });
@@ -243,8 +242,9 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // append
   {
-    auto* sub = cmd->add_subcommand("append", "Append a typed entry (JSON)");
-    sub->description(
+    auto* sub = AddCommand(cmd, "append", "Append a typed entry (JSON)");
+    LongHelp(
+        sub,
         "Validate FILE (JSON, or - for standard input) against the schema of TYPE, store it as\n"
         "canonical JSON and print its index and leaf hash. Types: model-release,\n"
         "training-run, fine-tune, dataset, eval-report, policy, approval, audit-checkpoint,\n"
@@ -278,8 +278,9 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // checkpoint
   {
-    auto* sub = cmd->add_subcommand("checkpoint", "Sign a checkpoint of the log");
-    sub->description(
+    auto* sub = AddCommand(cmd, "checkpoint", "Sign a checkpoint of the log");
+    LongHelp(
+        sub,
         "Sign a C2SP checkpoint (origin, size, root) of the current log with the log's key and\n"
         "store it; refused when the log is not consistent with the last checkpoint. With\n"
         "--witnesses, add the witnesses' cosignature lines (from `ledger witness`) to the\n"
@@ -330,7 +331,7 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // prove
   {
-    auto* sub = cmd->add_subcommand("prove", "Inclusion proof of an entry (C2SP tlog-proof)");
+    auto* sub = AddCommand(cmd, "prove", "Inclusion proof of an entry (C2SP tlog-proof)");
     add_db(sub);
     auto index = std::make_shared<uint64_t>(0);
     sub->add_option("INDEX", *index, "Entry index")->required();
@@ -347,7 +348,7 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // consistency
   {
-    auto* sub = cmd->add_subcommand("consistency", "Consistency proof between two tree sizes");
+    auto* sub = AddCommand(cmd, "consistency", "Consistency proof between two tree sizes");
     add_db(sub);
     auto old_size = std::make_shared<uint64_t>(0);
     auto new_size = std::make_shared<uint64_t>(0);
@@ -366,11 +367,11 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // audit
   {
-    auto* sub = cmd->add_subcommand("audit", "Recompute and check everything");
-    sub->description(
-        "Recompute every leaf and node hash, re-validate every entry against its schema,\n"
-        "verify every checkpoint's signature and the consistency of successive checkpoints.\n"
-        "Exit 1 naming the first bad index.");
+    auto* sub = AddCommand(cmd, "audit", "Recompute and check everything");
+    LongHelp(sub,
+             "Recompute every leaf and node hash, re-validate every entry against its schema,\n"
+             "verify every checkpoint's signature and the consistency of successive checkpoints.\n"
+             "Exit 1 naming the first bad index.");
     add_db(sub);
     sub->callback([=] {
       auto l = ledger::Ledger::Open(*db);
@@ -391,7 +392,7 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // show
   {
-    auto* sub = cmd->add_subcommand("show", "Print entries by index or by type");
+    auto* sub = AddCommand(cmd, "show", "Print entries by index or by type");
     add_db(sub);
     auto index = std::make_shared<std::optional<uint64_t>>();
     auto type = std::make_shared<std::string>();
@@ -429,10 +430,10 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // lineage
   {
-    auto* sub = cmd->add_subcommand("lineage", "A model's history as a tree");
-    sub->description(
-        "Walk from MODEL_DIGEST (sha256:<hex>) to the runs and fine-tunes that produced it,\n"
-        "their parent models and datasets, and the releases and evaluations of each model.");
+    auto* sub = AddCommand(cmd, "lineage", "A model's history as a tree");
+    LongHelp(sub,
+             "Walk from MODEL_DIGEST (sha256:<hex>) to the runs and fine-tunes that produced it,\n"
+             "their parent models and datasets, and the releases and evaluations of each model.");
     add_db(sub);
     auto digest = std::make_shared<std::string>();
     auto as_json = std::make_shared<bool>(false);
@@ -455,7 +456,7 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // approve
   {
-    auto* sub = cmd->add_subcommand("approve", "Record a stakeholder's approval of a policy");
+    auto* sub = AddCommand(cmd, "approve", "Record a stakeholder's approval of a policy");
     add_db(sub);
     auto digest = std::make_shared<std::string>();
     auto key = std::make_shared<std::string>();
@@ -486,9 +487,10 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // policy-status
   {
-    auto* sub = cmd->add_subcommand("policy-status", "Is a policy in force?");
-    sub->description("Exit 0 when the policy is in force (quorum of distinct listed approvers,\n"
-                     "none of them revoked), 1 otherwise.");
+    auto* sub = AddCommand(cmd, "policy-status", "Is a policy in force?");
+    LongHelp(sub,
+             "Exit 0 when the policy is in force (quorum of distinct listed approvers,\n"
+             "none of them revoked), 1 otherwise.");
     add_db(sub);
     auto digest = std::make_shared<std::string>();
     auto as_json = std::make_shared<bool>(false);
@@ -515,7 +517,7 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
         std::fputs(json::Pretty(o).c_str(), stdout);
       } else {
         std::printf("%s: %s (%zu of %u approvals", digest->c_str(),
-                    !s->exists ? "unknown policy"
+                    !s->exists    ? "unknown policy"
                     : s->in_force ? "in force"
                                   : "not in force",
                     s->approvers.size(), s->quorum);
@@ -531,14 +533,16 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // witness
   {
-    auto* sub = cmd->add_subcommand("witness", "Cosign a log's checkpoint as a witness");
-    sub->description(
+    auto* sub = AddCommand(cmd, "witness", "Cosign a log's checkpoint as a witness");
+    LongHelp(
+        sub,
         "Act as a witness for a log: check that CHECKPOINT is signed by the log, and that it\n"
         "is consistent with the last checkpoint this witness saw for that origin (kept in\n"
         "--state DIR; --proof gives the consistency proof from `ledger consistency OLD NEW`).\n"
         "Prints a C2SP tlog-cosignature line for `ledger checkpoint --witnesses`.\n"
         "With --print-vkey, print this witness's verifier key (for `ledger init --witness`).");
-    sub->footer(
+    AddFooter(
+        sub,
         "Example:\n"
         "  warden keygen --type ed25519 --out w.key\n"
         "  warden ledger witness --key w.key --name witness.example/w1 --print-vkey\n"
@@ -552,8 +556,7 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
     auto proof = std::make_shared<std::string>();
     auto print_vkey = std::make_shared<bool>(false);
     sub->add_option("--key,-k", *key, "The witness's Ed25519 private key")->required();
-    sub->add_option("--name", *name, "The witness's name, e.g. witness.example.com/w1")
-        ->required();
+    sub->add_option("--name", *name, "The witness's name, e.g. witness.example.com/w1")->required();
     sub->add_option("--state", *state, "Directory of the last checkpoint seen per origin");
     sub->add_option("--log-key", *log_key, "The log's verifier key (vkey text or a file)");
     sub->add_option("CHECKPOINT", *file, "The signed checkpoint note (- for standard input)");
@@ -576,13 +579,13 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
         return;
       }
       if (state->empty() || log_key->empty() || file->empty()) {
-        *exit_code = Fail("ledger witness", InvalidArgumentError(
-                                                "--state, --log-key and CHECKPOINT are required"));
+        *exit_code = Fail("ledger witness",
+                          InvalidArgumentError("--state, --log-key and CHECKPOINT are required"));
         return;
       }
       auto vkey = ReadVkey(*log_key);
-      auto log = vkey ? ledger::NoteVerifier::FromVkey(*vkey)
-                      : Result<ledger::NoteVerifier>(vkey.error());
+      auto log =
+          vkey ? ledger::NoteVerifier::FromVkey(*vkey) : Result<ledger::NoteVerifier>(vkey.error());
       auto note = log ? ReadInput(*file) : Result<std::string>(log.error());
       if (!note) {
         *exit_code = Fail("ledger witness", note.error());
@@ -591,7 +594,8 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
       std::vector<ledger::Hash> hashes;
       if (!proof->empty()) {
         auto t = ReadInput(*proof);
-        auto h = t ? ledger::ParseProofLines(*t, *proof) : Result<std::vector<ledger::Hash>>(t.error());
+        auto h =
+            t ? ledger::ParseProofLines(*t, *proof) : Result<std::vector<ledger::Hash>>(t.error());
         if (!h) {
           *exit_code = Fail("ledger witness", h.error());
           return;
@@ -619,13 +623,15 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
 
   // verify-proof
   {
-    auto* sub = cmd->add_subcommand("verify-proof", "Check an entry's inclusion proof offline");
-    sub->description(
+    auto* sub = AddCommand(cmd, "verify-proof", "Check an entry's inclusion proof offline");
+    LongHelp(
+        sub,
         "Check, without the ledger file, that ENTRY (JSON of TYPE, any formatting) is in the\n"
         "log: PROOF (from `ledger prove`) must carry a checkpoint signed by --log-key, and its\n"
         "audit path must lead from the entry to that checkpoint's root. Exit 0 when it does,\n"
         "1 when it does not, 3 for malformed input.");
-    sub->footer(
+    AddFooter(
+        sub,
         "Example:\n"
         "  warden ledger verify-proof entry0.tlog-proof --log-key 'example.com/models+...' \\\n"
         "      --type model-release release.json");
@@ -640,8 +646,8 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
     sub->add_option("--type", *type, "The entry's type (default: its \"type\" field)");
     sub->callback([=] {
       auto vkey = ReadVkey(*log_key);
-      auto log = vkey ? ledger::NoteVerifier::FromVkey(*vkey)
-                      : Result<ledger::NoteVerifier>(vkey.error());
+      auto log =
+          vkey ? ledger::NoteVerifier::FromVkey(*vkey) : Result<ledger::NoteVerifier>(vkey.error());
       auto p = log ? ReadInput(*proof) : Result<std::string>(log.error());
       auto e = p ? ReadInput(*entry) : Result<std::string>(p.error());
       if (!e) {

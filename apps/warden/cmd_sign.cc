@@ -1,6 +1,5 @@
 // warden sign: an OMS v1.0 signature (Sigstore bundle) over a model.
 #include <cstdio>
-
 #include <optional>
 
 #include "base/files.h"
@@ -78,18 +77,19 @@ int RunSign(const ModelOptions& o, const std::string& key_path, std::string out,
 }  // namespace
 
 void RegisterSign(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("sign", "Sign a model (OpenSSF Model Signing v1.0 bundle)");
-  cmd->description(
+  auto* cmd = AddCommand(&app, "sign", "Sign a model (OpenSSF Model Signing v1.0 bundle)");
+  LongHelp(
+      cmd,
       "Hash MODEL and write an OpenSSF Model Signing (OMS) v1.0 signature: a Sigstore bundle\n"
       "v0.3 whose DSSE envelope holds an in-toto statement listing every file's SHA-256,\n"
       "signed with an ECDSA P-256 key from `warden keygen`. GGUF and safetensors files also\n"
       "get per-tensor digests (ignored by other OMS verifiers) so that `warden verify --tensors`\n"
       "can say which tensor changed. The signature file is left out of the model.");
-  cmd->footer(
-      "Examples:\n"
-      "  warden keygen --out release.key\n"
-      "  warden sign ./my-model --key release.key            # writes ./my-model.sig\n"
-      "  warden verify ./my-model --key release.key.pub");
+  AddFooter(cmd,
+            "Examples:\n"
+            "  warden keygen --out release.key\n"
+            "  warden sign ./my-model --key release.key            # writes ./my-model.sig\n"
+            "  warden verify ./my-model --key release.key.pub");
   auto o = std::make_shared<ModelOptions>();
   auto key = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
@@ -103,8 +103,7 @@ void RegisterSign(CLI::App& app, int* exit_code) {
                   "Also append a model-release entry to this ledger (model_digest = the "
                   "signature's subject digest)");
   cmd->add_option("--release-name", release->name, "Release name (default: the model's name)");
-  cmd->add_option("--release-version", release->version, "Release version")
-      ->capture_default_str();
+  cmd->add_option("--release-version", release->version, "Release version")->capture_default_str();
   cmd->callback([=] { *exit_code = RunSign(*o, *key, *out, !*no_tensors, *release); });
 }
 

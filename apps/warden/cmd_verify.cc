@@ -110,15 +110,17 @@ int RunVerify(const std::string& model, std::string sig, const std::string& key_
 }  // namespace
 
 void RegisterVerify(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("verify", "Verify a model against its signature");
-  cmd->description(
+  auto* cmd = AddCommand(&app, "verify", "Verify a model against its signature");
+  LongHelp(
+      cmd,
       "Check that MODEL is exactly what SIG signed: the DSSE signature must verify with KEY,\n"
       "then every file is re-hashed the way the signature says it was (files or shards,\n"
       "symlink policy, ignored paths). Exit 0 when everything matches; exit 1 with a list of\n"
       "files modified, added, removed or renamed, and with --tensors, which tensors of a\n"
       "modified GGUF/safetensors file changed. Reads signatures from the OMS reference tool\n"
       "too (key-based; certificate and Sigstore bundles are checked against the key you give).");
-  cmd->footer(
+  AddFooter(
+      cmd,
       "Examples:\n"
       "  warden verify ./my-model --key release.key.pub                # uses ./my-model.sig\n"
       "  warden verify model.gguf --signature model.sig --key k.pub --tensors --json");

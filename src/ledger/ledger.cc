@@ -83,8 +83,7 @@ std::string FieldOf(const json::value& v, std::string_view key) {
 
 }  // namespace
 
-std::string ApprovalMessage(std::string_view origin, std::string_view policy_digest,
-                            bool revoke) {
+std::string ApprovalMessage(std::string_view origin, std::string_view policy_digest, bool revoke) {
   std::string m = revoke ? "warden-policy-revocation/v1\n" : "warden-policy-approval/v1\n";
   m += origin;
   m += '\n';
@@ -113,11 +112,12 @@ Status CheckApproval(const LedgerConfig& config, std::string_view canonical_json
   auto sig = Base64Decode(FieldOf(v, "signature"));
   if (!sig) return sig.error().WithContext(std::string(source) + ": field signature");
   Status st = key.Verify(
-      AsBytes(ApprovalMessage(config.origin, FieldOf(v, "policy_digest"), revoke)),
-      AsBytes(*sig));
+      AsBytes(ApprovalMessage(config.origin, FieldOf(v, "policy_digest"), revoke)), AsBytes(*sig));
   if (!st.ok()) {
-    return VerificationFailedError(std::string(source) + ": the approval's signature does not "
-                                   "verify with stakeholder " + who->name + "'s key");
+    return VerificationFailedError(std::string(source) +
+                                   ": the approval's signature does not "
+                                   "verify with stakeholder " +
+                                   who->name + "'s key");
   }
   return Status::Ok();
 }
@@ -125,9 +125,10 @@ Status CheckApproval(const LedgerConfig& config, std::string_view canonical_json
 Result<Ledger> Ledger::Init(const std::string& path, const crypto::PublicKey& log_key,
                             LedgerConfig config) {
   if (log_key.type() != crypto::KeyType::kEd25519) {
-    return InvalidArgumentError("the log's checkpoint key must be Ed25519 (warden keygen --type "
-                                "ed25519), found " +
-                                std::string(crypto::KeyTypeName(log_key.type())));
+    return InvalidArgumentError(
+        "the log's checkpoint key must be Ed25519 (warden keygen --type "
+        "ed25519), found " +
+        std::string(crypto::KeyTypeName(log_key.type())));
   }
   if (!IsValidKeyName(config.origin)) {
     return InvalidArgumentError("origin '" + config.origin +
@@ -236,11 +237,11 @@ Result<std::string> Ledger::Checkpoint(const crypto::PrivateKey& log_key) {
     }
     // The empty tree is consistent with every tree; it has no consistency proof.
     Status st = last->root == EmptyRoot() ? Status::Ok()
-                                          : VerificationFailedError("the empty checkpoint's root "
-                                                                    "is not the empty root");
+                                          : VerificationFailedError(
+                                                "the empty checkpoint's root "
+                                                "is not the empty root");
     if (last->size > 0) {
-      WARDEN_ASSIGN_OR_RETURN(std::vector<Hash> proof,
-                              store_.ConsistencyProof(last->size, size));
+      WARDEN_ASSIGN_OR_RETURN(std::vector<Hash> proof, store_.ConsistencyProof(last->size, size));
       st = VerifyConsistency(last->size, size, proof, last->root, root);
     }
     if (!st.ok()) {
@@ -310,9 +311,8 @@ Result<std::string> Ledger::ProveInclusion(uint64_t index) {
 
 Result<std::string> Ledger::ProveConsistency(uint64_t old_size, uint64_t new_size) {
   if (old_size > new_size || new_size > store_.Size()) {
-    return InvalidArgumentError("need OLD <= NEW <= " + std::to_string(store_.Size()) +
-                                ", got " + std::to_string(old_size) + " and " +
-                                std::to_string(new_size));
+    return InvalidArgumentError("need OLD <= NEW <= " + std::to_string(store_.Size()) + ", got " +
+                                std::to_string(old_size) + " and " + std::to_string(new_size));
   }
   if (old_size == 0) return std::string();  // the empty tree needs no proof
   WARDEN_ASSIGN_OR_RETURN(std::vector<Hash> proof, store_.ConsistencyProof(old_size, new_size));
@@ -348,13 +348,13 @@ Status Ledger::Audit() {
     if (!note) return VerificationFailedError(note.error().message());
     auto opened = OpenNote(*note, std::span<const NoteVerifier>(&log, 1));
     if (!opened) {
-      return VerificationFailedError(what + ": signature does not verify with the log key: " +
-                                     opened.error().message());
+      return VerificationFailedError(
+          what + ": signature does not verify with the log key: " + opened.error().message());
     }
     auto body = ParseCheckpoint(note->text, what);
-    if (!body || body->size != cp.size || body->root != cp.root ||
-        body->origin != config_.origin) {
-      return VerificationFailedError(what + ": the signed note does not match the stored size "
+    if (!body || body->size != cp.size || body->root != cp.root || body->origin != config_.origin) {
+      return VerificationFailedError(what +
+                                     ": the signed note does not match the stored size "
                                      "and root");
     }
     WARDEN_ASSIGN_OR_RETURN(Hash root_then, store_.RootAt(cp.size));
@@ -386,17 +386,16 @@ Result<LineageNode> Ledger::Lineage(std::string_view model_digest) {
     all.push_back({i, e.type, std::move(*links)});
   }
   std::set<std::string> visiting;
-  std::function<LineageNode(const std::string&, int)> walk = [&](const std::string& d,
-                                                                  int depth) {
+  std::function<LineageNode(const std::string&, int)> walk = [&](const std::string& d, int depth) {
     LineageNode n;
     n.model_digest = d;
     if (depth > 64 || !visiting.insert(d).second) return n;  // a cycle or absurd depth
     std::set<std::string> parents, roots;
     for (const auto& e : all) {
-      const bool out = std::count(e.links.model_digests_out.begin(),
-                                  e.links.model_digests_out.end(), d) > 0;
-      const bool in = std::count(e.links.model_digests_in.begin(), e.links.model_digests_in.end(),
-                                 d) > 0;
+      const bool out =
+          std::count(e.links.model_digests_out.begin(), e.links.model_digests_out.end(), d) > 0;
+      const bool in =
+          std::count(e.links.model_digests_in.begin(), e.links.model_digests_in.end(), d) > 0;
       if (e.type == "model-release" && out) n.releases.push_back(e.index);
       if (e.type == "eval-report" && in) n.evaluations.push_back(e.index);
       if ((e.type == "training-run" || e.type == "fine-tune") && out) {
@@ -432,8 +431,8 @@ Result<Checkpoint> VerifyEntryProof(std::string_view tlog_proof, std::string_vie
   }
   WARDEN_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ParseCheckpoint(note.text, proof_source));
   if (cp.origin != log.name()) {
-    return VerificationFailedError(std::string(proof_source) + ": checkpoint origin " +
-                                   cp.origin + " is not the key's name " + log.name());
+    return VerificationFailedError(std::string(proof_source) + ": checkpoint origin " + cp.origin +
+                                   " is not the key's name " + log.name());
   }
   WARDEN_ASSIGN_OR_RETURN(CanonicalEntry entry, CanonicalizeEntry(type, entry_json, entry_source));
   if (proof.index >= cp.size) {
@@ -441,12 +440,12 @@ Result<Checkpoint> VerifyEntryProof(std::string_view tlog_proof, std::string_vie
                                    std::to_string(proof.index) + " is outside the checkpoint's " +
                                    std::to_string(cp.size) + " entries");
   }
-  Status st = VerifyInclusion(proof.index, cp.size, LeafHash(entry.canonical_json), proof.hashes,
-                              cp.root);
+  Status st =
+      VerifyInclusion(proof.index, cp.size, LeafHash(entry.canonical_json), proof.hashes, cp.root);
   if (!st.ok()) {
     return VerificationFailedError(std::string(entry_source) + " is not entry " +
-                                   std::to_string(proof.index) + " of " + cp.origin +
-                                   " at size " + std::to_string(cp.size) + ": " + st.message());
+                                   std::to_string(proof.index) + " of " + cp.origin + " at size " +
+                                   std::to_string(cp.size) + ": " + st.message());
   }
   return cp;
 }
@@ -469,8 +468,8 @@ Result<std::vector<Hash>> ParseProofLines(std::string_view text, std::string_vie
                            ": not a base64 SHA-256 hash");
     }
     if (out.size() >= kMaxProofHashes) {
-      return DataLossError(std::string(source) + ": more than " +
-                           std::to_string(kMaxProofHashes) + " hashes");
+      return DataLossError(std::string(source) + ": more than " + std::to_string(kMaxProofHashes) +
+                           " hashes");
     }
     Hash h;
     std::copy(raw->begin(), raw->end(), reinterpret_cast<char*>(h.data()));
@@ -481,8 +480,8 @@ Result<std::vector<Hash>> ParseProofLines(std::string_view text, std::string_vie
 
 Result<NoteSignature> WitnessCheckpoint(const std::string& state_dir, const NoteSigner& witness,
                                         const NoteVerifier& log, std::string_view checkpoint_note,
-                                        std::span<const Hash> consistency_proof,
-                                        uint64_t unix_time, bool* first_seen) {
+                                        std::span<const Hash> consistency_proof, uint64_t unix_time,
+                                        bool* first_seen) {
   WARDEN_ASSIGN_OR_RETURN(Note note, ParseNote(checkpoint_note, "checkpoint"));
   auto opened = OpenNote(note, std::span<const NoteVerifier>(&log, 1));
   if (!opened) {
@@ -515,8 +514,10 @@ Result<NoteSignature> WitnessCheckpoint(const std::string& state_dir, const Note
     if (cp.size > old.size) {
       Status st = VerifyConsistency(old.size, cp.size, consistency_proof, old.root, cp.root);
       if (!st.ok()) {
-        return VerificationFailedError("not consistent with the checkpoint the witness saw at "
-                                       "size " + std::to_string(old.size) + ": " + st.message());
+        return VerificationFailedError(
+            "not consistent with the checkpoint the witness saw at "
+            "size " +
+            std::to_string(old.size) + ": " + st.message());
       }
     }
   } else if (old_text.error().code() != StatusCode::kNotFound) {

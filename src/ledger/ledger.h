@@ -35,7 +35,7 @@ struct LedgerConfig {
   std::string origin;
   std::string log_vkey;  // C2SP verifier key of the checkpoint key
   std::vector<Stakeholder> stakeholders;
-  uint32_t quorum = 0;               // approvals needed for a policy to be in force
+  uint32_t quorum = 0;  // approvals needed for a policy to be in force
   std::vector<std::string> witness_vkeys;
 };
 
@@ -58,12 +58,12 @@ struct PolicyStatus {
 // One node of a model's lineage tree.
 struct LineageNode {
   std::string model_digest;
-  std::vector<uint64_t> releases;     // model-release entry indices
-  std::vector<uint64_t> evaluations;  // eval-report indices
-  std::vector<uint64_t> produced_by;  // training-run / fine-tune indices that output it
-  std::vector<std::string> datasets;  // dataset roots used to produce it
+  std::vector<uint64_t> releases;         // model-release entry indices
+  std::vector<uint64_t> evaluations;      // eval-report indices
+  std::vector<uint64_t> produced_by;      // training-run / fine-tune indices that output it
+  std::vector<std::string> datasets;      // dataset roots used to produce it
   std::vector<uint64_t> dataset_entries;  // dataset entries for those roots
-  std::vector<LineageNode> parents;   // base / parent models
+  std::vector<LineageNode> parents;       // base / parent models
 };
 
 class Ledger {
@@ -82,8 +82,8 @@ class Ledger {
                                     std::string_view source);
 
   // Appends a signed approval (or revocation) of `policy_digest` by `key`.
-  Result<LogStore::Appended> Approve(std::string_view policy_digest,
-                                     const crypto::PrivateKey& key, bool revoke);
+  Result<LogStore::Appended> Approve(std::string_view policy_digest, const crypto::PrivateKey& key,
+                                     bool revoke);
   Result<PolicyStatus> StatusOfPolicy(std::string_view policy_digest);
 
   // Signs a checkpoint of the current tree with `log_key` (must match the ledger's key) and
@@ -121,8 +121,8 @@ class Ledger {
 // that shrank, forked or whose proof does not verify), I/O errors from the state directory.
 Result<NoteSignature> WitnessCheckpoint(const std::string& state_dir, const NoteSigner& witness,
                                         const NoteVerifier& log, std::string_view checkpoint_note,
-                                        std::span<const Hash> consistency_proof,
-                                        uint64_t unix_time, bool* first_seen);
+                                        std::span<const Hash> consistency_proof, uint64_t unix_time,
+                                        bool* first_seen);
 
 // Checks, with nothing but the log's verifier key, that `entry_json` (an entry of `type`, in
 // any formatting: it is canonicalized first) is in the log: the tlog-proof's checkpoint must

@@ -722,7 +722,8 @@ TEST_F(LedgerCliTest, WitnessRoundTrip) {
   ASSERT_EXIT_CODE(ow, 0);
   RunResult add_other = Ledger("checkpoint", {"--witnesses", dir_.Write("cosig-other", ow.out)});
   EXPECT_NE(add_other.exit_code, 0) << Describe(add_other);
-  EXPECT_EQ(add_other.exit_code, 1) << "an unlisted witness fails the check; " << Describe(add_other);
+  EXPECT_EQ(add_other.exit_code, 1)
+      << "an unlisted witness fails the check; " << Describe(add_other);
   EXPECT_CONTAINS(add_other.err, "witness.test/w2");
   RunResult add_garbage = Ledger("checkpoint", {"--witnesses", dir_.Write("cosig-bad", "junk\n")});
   EXPECT_EXIT_CODE(add_garbage, 3);

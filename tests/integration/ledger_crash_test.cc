@@ -3,11 +3,10 @@
 // child's whole process group (the running warden included) at random moments, several
 // rounds. Afterwards `warden ledger audit` passes and every acknowledged entry is there.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <map>
@@ -33,8 +32,7 @@ std::string EntryFor(uint64_t n) {
 }
 
 // Child: appends entries n = first, first+1, ... until killed; writes "index n\n" per ack.
-[[noreturn]] void AppendForever(const TempDir& dir, const std::string& db, uint64_t first,
-                                int fd) {
+[[noreturn]] void AppendForever(const TempDir& dir, const std::string& db, uint64_t first, int fd) {
   setpgid(0, 0);
   for (uint64_t n = first;; ++n) {
     const std::string file = dir.Write("entry-" + std::to_string(n) + ".json", EntryFor(n));
@@ -42,8 +40,8 @@ std::string EntryFor(uint64_t n) {
     if (r.exit_code != 0) _exit(3);
     const size_t at = r.out.find("at index ");
     if (at == std::string::npos) _exit(4);
-    const std::string line = std::to_string(std::stoull(r.out.substr(at + 9))) + " " +
-                             std::to_string(n) + "\n";
+    const std::string line =
+        std::to_string(std::stoull(r.out.substr(at + 9))) + " " + std::to_string(n) + "\n";
     if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
   }
 }
@@ -103,7 +101,8 @@ TEST(LedgerCrashTest, KilledAppendsLoseNothingAcknowledged) {
         << "entry " << index << " holds " << e->body << ", expected size " << n;
   }
   // And the log still works after the crashes.
-  auto cp = RunBinary(WARDEN_BINARY, {"ledger", "checkpoint", "--db", db, "--key", dir / "log.key"});
+  auto cp =
+      RunBinary(WARDEN_BINARY, {"ledger", "checkpoint", "--db", db, "--key", dir / "log.key"});
   EXPECT_EQ(cp.exit_code, 0) << testing::Describe(cp);
 }
 

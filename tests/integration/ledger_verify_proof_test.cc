@@ -26,8 +26,8 @@ TEST(LedgerVerifyProofTest, ThirdPartyChecksAnEntryWithOnlyTheVerifierKey) {
   testing::TempDir dir;
   const std::string db = dir / "l.db";
   ASSERT_EQ(Warden({"keygen", "--type", "ed25519", "--out", dir / "log.key"}).exit_code, 0);
-  RunResult init = Warden({"ledger", "init", "--db", db, "--key", dir / "log.key",
-                           "--origin", "example.com/vp"});
+  RunResult init = Warden(
+      {"ledger", "init", "--db", db, "--key", dir / "log.key", "--origin", "example.com/vp"});
   ASSERT_EQ(init.exit_code, 0) << Describe(init);
   const std::string vkey = VkeyOf(init);
   ASSERT_FALSE(vkey.empty()) << init.out;
@@ -46,8 +46,8 @@ TEST(LedgerVerifyProofTest, ThirdPartyChecksAnEntryWithOnlyTheVerifierKey) {
   EXPECT_NE(ok.out.find("size 3"), std::string::npos) << ok.out;
 
   // Another entry is not entry 1.
-  RunResult other = Warden({"ledger", "verify-proof", proof, kEntries + "policy.json",
-                            "--log-key", vkey, "--type", "policy"});
+  RunResult other = Warden({"ledger", "verify-proof", proof, kEntries + "policy.json", "--log-key",
+                            vkey, "--type", "policy"});
   EXPECT_EQ(other.exit_code, 1) << Describe(other);
   EXPECT_NE(other.err.find("is not entry 1"), std::string::npos) << other.err;
 
