@@ -297,12 +297,28 @@ std::string Expected(std::string_view want, const bj::value& got) {
 // Rewrites a number so that equal numbers have equal bytes: integral values within 2^53 become
 // integers (1.0, 1e0 and 1 all give "1"; -0.0 gives "0"). Returns an error for non-finite
 // values (not expected from a parser, but cheap to refuse).
+//
+// Boost.JSON 1.81 does not parse every number correctly rounded (long mantissas, large
+// exponents), so the text written for a double can parse back to a neighbouring double and
+// canonicalizing twice would give different bytes. The value is therefore moved to a fixed
+// point: a double whose written form parses back to itself (found by the entry fuzzer).
 std::optional<std::string> NormalizeNumber(bj::value& v) {
   if (!v.is_double()) return std::nullopt;
-  const double d = v.get_double();
+  double d = v.get_double();
   if (!std::isfinite(d)) return std::string("number is not finite");
+  bool settled = false;
+  for (int round = 0; round < 8 && !settled; ++round) {
+    boost::system::error_code ec;
+    bj::value back = bj::parse(bj::serialize(bj::value(d)), ec);
+    if (ec || !back.is_double() || !std::isfinite(back.get_double())) break;
+    settled = back.get_double() == d;
+    d = back.get_double();
+  }
+  if (!settled) return std::string("number cannot be stored exactly; use fewer digits");
   if (std::floor(d) == d && std::fabs(d) <= kMaxExactInteger) {
     v = static_cast<int64_t>(d);
+  } else {
+    v = d;
   }
   return std::nullopt;
 }

@@ -100,6 +100,25 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, EntryExampleTest,
                            return name;
                          });
 
+// Found by entry_fuzz: Boost.JSON 1.81 parses some long numbers to a double whose written form
+// parses back to a neighbouring double; canonicalizing the canonical bytes must not move them.
+TEST(EntriesTest, LongNumbersCanonicalizeToAFixedPoint) {
+  for (const char* number : {"54444444444444444000000000000000000000310976190619",
+                             "5.444444444444439E41", "0.1000000000000000055511151231257827",
+                             "123456789012345678901234567890.5", "1e-300"}) {
+    SCOPED_TRACE(number);
+    const std::string entry =
+        std::string(R"({"model_digest": "sha256:)") + std::string(64, 'a') +
+        R"(", "report_digest": "sha256:)" + std::string(64, 'b') + R"(", "summary": {"m": )" +
+        number + "}}";
+    auto once = CanonicalizeEntry("eval-report", entry, "e.json");
+    ASSERT_TRUE(once.has_value()) << once.error().ToString();
+    auto twice = CanonicalizeEntry("eval-report", once->canonical_json, "canonical");
+    ASSERT_TRUE(twice.has_value()) << twice.error().ToString();
+    EXPECT_EQ(twice->canonical_json, once->canonical_json);
+  }
+}
+
 TEST(EntriesTest, EscapesAndNumberSpellingsDoNotChangeTheBytes) {
   // "\u0064" is "d"; 1.2e5 and 120000.0 are 120000.
   const std::string text =
