@@ -43,17 +43,21 @@ Result<std::string> ReadVkey(const std::string& arg) {
   return vkey;
 }
 
+json::object EntryJson(const ledger::LogStore::Entry& e) {
+  json::object o;
+  o["index"] = e.index;
+  o["type"] = e.type;
+  o["leaf_hash"] = crypto::DigestHex(e.leaf_hash);
+  if (auto body = json::Parse(e.body, "entry")) o["entry"] = *body;
+  return o;
+}
+
 void PrintEntry(const ledger::LogStore::Entry& e, bool as_json) {
-  auto body = json::Parse(e.body, "entry");
   if (as_json) {
-    json::object o;
-    o["index"] = e.index;
-    o["type"] = e.type;
-    o["leaf_hash"] = crypto::DigestHex(e.leaf_hash);
-    if (body) o["entry"] = *body;
-    std::fputs(json::Pretty(o).c_str(), stdout);
+    std::fputs(json::Pretty(EntryJson(e)).c_str(), stdout);
     return;
   }
+  auto body = json::Parse(e.body, "entry");
   std::printf("#%llu %s  leaf %s\n", static_cast<unsigned long long>(e.index), e.type.c_str(),
               crypto::DigestHex(e.leaf_hash).c_str());
   std::fputs(body ? json::Pretty(*body).c_str() : (e.body + "\n").c_str(), stdout);
@@ -424,7 +428,13 @@ void RegisterLedger(CLI::App& app, int* exit_code) {
         *exit_code = Fail("ledger show", es.error());
         return;
       }
-      for (const auto& e : *es) PrintEntry(e, *as_json);
+      if (*as_json) {  // one JSON document: an array of entries
+        json::array a;
+        for (const auto& e : *es) a.push_back(EntryJson(e));
+        std::fputs(json::Pretty(a).c_str(), stdout);
+        return;
+      }
+      for (const auto& e : *es) PrintEntry(e, false);
     });
   }
 

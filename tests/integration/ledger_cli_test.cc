@@ -374,6 +374,10 @@ TEST_F(LedgerCliTest, ShowByIndexAndByType) {
   EXPECT_CONTAINS(by_type.out, Dg("p0"));
   EXPECT_CONTAINS(by_type.out, Dg("p2"));
   EXPECT_EQ(by_type.out.find("model-release"), std::string::npos) << by_type.out;
+  auto parsed = json::Parse(by_type.out, "show --json");
+  ASSERT_TRUE(parsed.has_value()) << "one JSON document: " << parsed.error().ToString();
+  ASSERT_TRUE(parsed->is_array());
+  EXPECT_EQ(parsed->as_array().size(), 2u);
 
   RunResult text = Ledger("show", {"--type", "policy"});
   ASSERT_EXIT_CODE(text, 0);
