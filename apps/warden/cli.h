@@ -32,6 +32,7 @@ void RegisterVerify(CLI::App& app, int* exit_code);
 void RegisterDemo(CLI::App& app, int* exit_code);
 void RegisterLedger(CLI::App& app, int* exit_code);
 void RegisterDataset(CLI::App& app, int* exit_code);
+void RegisterConvert(CLI::App& app, int* exit_code);
 
 // Where the bundled data (data/models, ...) lives: $WARDEN_DATA_DIR, else the source tree's
 // data/ this binary was built from.

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   warden::cli::RegisterVerify(app, &exit_code);
   warden::cli::RegisterLedger(app, &exit_code);
   warden::cli::RegisterDataset(app, &exit_code);
+  warden::cli::RegisterConvert(app, &exit_code);
   warden::cli::RegisterDemo(app, &exit_code);
   try {
     app.parse(argc, argv);
