@@ -69,14 +69,10 @@ void RegisterDataset(CLI::App& app, int* exit_code) {
               Fail("dataset commit", InvalidArgumentError("--ledger needs --license and --source"));
           return;
         }
-        json::object e;
-        e["root"] = RootText(c->root);
-        e["count"] = c->count;
-        e["license"] = *license;
-        e["source"] = *source;
-        if (!name->empty()) e["name"] = *name;
+        const std::string entry =
+            ledger::DatasetEntryJson(c->root, c->count, *license, *source, *name, "");
         auto l = ledger::Ledger::Open(*db);
-        auto a = l ? l->Append("dataset", json::Canonical(e), "dataset commit")
+        auto a = l ? l->Append("dataset", entry, "dataset commit")
                    : Result<ledger::LogStore::Appended>(l.error());
         if (!a) {
           *exit_code = Fail("dataset commit", a.error());

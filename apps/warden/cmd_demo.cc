@@ -70,12 +70,11 @@ int LedgerStory(const std::string& work, const std::string& model_dir,
   Step(7, "Record the release (what `warden sign --ledger` does)",
        "warden sign " + model_dir + " --key ... --ledger " + db + " --release-version 1.0");
   const std::string model_digest = "sha256:" + signed_model.statement.subject_digest;
-  json::object rel;
-  rel["name"] = "stories260K";
-  rel["version"] = "1.0";
-  rel["model_digest"] = model_digest;
-  rel["bundle_digest"] = "sha256:" + crypto::DigestHex(crypto::Sha256(signed_model.bundle_json));
-  auto a = l->Append("model-release", json::Canonical(rel), "demo");
+  auto a = l->Append(
+      "model-release",
+      ledger::ModelReleaseJson("stories260K", "1.0", signed_model.statement.subject_digest,
+                               signed_model.bundle_json),
+      "demo");
   if (!a) return Fail("demo", a.error());
   std::printf("    model-release at index %llu\n", static_cast<unsigned long long>(a->index));
 
@@ -84,14 +83,11 @@ int LedgerStory(const std::string& work, const std::string& model_dir,
   auto commit = ledger::CommitDataset(data, ledger::RecordFormat::kJsonl);
   if (!commit) return Fail("demo", commit.error());
   const std::string root = "sha256:" + crypto::DigestHex(commit->root);
-  json::object ds;
-  ds["name"] = "demo-stories (stand-in for TinyStories)";
-  ds["root"] = root;
-  ds["count"] = commit->count;
-  ds["license"] = "same as warden";
-  ds["source"] = "data/sets/demo-stories.jsonl";
-  ds["format"] = "jsonl";
-  a = l->Append("dataset", json::Canonical(ds), "demo");
+  a = l->Append("dataset",
+                ledger::DatasetEntryJson(commit->root, commit->count, "same as warden",
+                                         "data/sets/demo-stories.jsonl",
+                                         "demo-stories (stand-in for TinyStories)", "jsonl"),
+                "demo");
   if (!a) return Fail("demo", a.error());
   std::printf("    %llu records, root %s, dataset entry at index %llu\n",
               static_cast<unsigned long long>(commit->count), root.c_str(),

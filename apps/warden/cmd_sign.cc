@@ -61,12 +61,10 @@ int RunSign(const ModelOptions& o, const std::string& key_path, std::string out,
   std::printf("wrote %s (OMS v1.0, key %s...)\n", out.c_str(),
               key->Public().Fingerprint().substr(0, 16).c_str());
   if (ledger) {
-    json::object e;
-    e["name"] = release.name.empty() ? signed_model->statement.subject_name : release.name;
-    e["version"] = release.version;
-    e["model_digest"] = "sha256:" + signed_model->statement.subject_digest;
-    e["bundle_digest"] = "sha256:" + crypto::DigestHex(crypto::Sha256(signed_model->bundle_json));
-    auto a = ledger->Append("model-release", json::Canonical(e), "sign --ledger");
+    const std::string entry = ledger::ModelReleaseJson(
+        release.name.empty() ? signed_model->statement.subject_name : release.name, release.version,
+        signed_model->statement.subject_digest, signed_model->bundle_json);
+    auto a = ledger->Append("model-release", entry, "sign --ledger");
     if (!a) return Fail("sign", a.error().WithContext("the signature was written, but"));
     std::printf("appended model-release at index %llu of %s\n",
                 static_cast<unsigned long long>(a->index), release.ledger.c_str());

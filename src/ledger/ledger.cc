@@ -418,6 +418,29 @@ Result<LineageNode> Ledger::Lineage(std::string_view model_digest) {
   return walk(std::string(model_digest), 0);
 }
 
+std::string ModelReleaseJson(std::string_view name, std::string_view version,
+                             std::string_view subject_digest_hex, std::string_view bundle_json) {
+  json::object e;
+  e["name"] = name;
+  e["version"] = version;
+  e["model_digest"] = "sha256:" + std::string(subject_digest_hex);
+  e["bundle_digest"] = "sha256:" + crypto::DigestHex(crypto::Sha256(bundle_json));
+  return json::Canonical(e);
+}
+
+std::string DatasetEntryJson(const Hash& root, uint64_t count, std::string_view license,
+                             std::string_view source, std::string_view name,
+                             std::string_view format) {
+  json::object e;
+  e["root"] = "sha256:" + crypto::DigestHex(root);
+  e["count"] = count;
+  e["license"] = license;
+  e["source"] = source;
+  if (!name.empty()) e["name"] = name;
+  if (!format.empty()) e["format"] = format;
+  return json::Canonical(e);
+}
+
 Result<Checkpoint> VerifyEntryProof(std::string_view tlog_proof, std::string_view proof_source,
                                     const NoteVerifier& log, std::string_view type,
                                     std::string_view entry_json, std::string_view entry_source) {

@@ -134,6 +134,17 @@ Result<Checkpoint> VerifyEntryProof(std::string_view tlog_proof, std::string_vie
                                     const NoteVerifier& log, std::string_view type,
                                     std::string_view entry_json, std::string_view entry_source);
 
+// The JSON of a model-release entry for a signed model: `subject_digest_hex` is the OMS
+// subject digest (it becomes model_digest), `bundle_json` the signature file's bytes (their
+// SHA-256 becomes bundle_digest). Used by `sign --ledger` and the demo.
+std::string ModelReleaseJson(std::string_view name, std::string_view version,
+                             std::string_view subject_digest_hex, std::string_view bundle_json);
+
+// The JSON of a dataset entry for a commitment. `name` may be empty.
+std::string DatasetEntryJson(const Hash& root, uint64_t count, std::string_view license,
+                             std::string_view source, std::string_view name,
+                             std::string_view format);
+
 // Parses a consistency proof as `ledger consistency` prints it: one base64 hash a line.
 Result<std::vector<Hash>> ParseProofLines(std::string_view text, std::string_view source);
 

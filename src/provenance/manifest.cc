@@ -135,6 +135,7 @@ Statement BuildStatement(const ModelTree& tree, const std::vector<FileDigest>& d
   if (hash.method == Method::kShards) s.serialization.shard_size = hash.shard_size;
   s.serialization.ignore_paths = tree.ignore_paths;
   for (const FileDigest& fd : digests) {
+    if (!fd.status.ok()) continue;
     std::vector<TensorEntry> tensors;
     for (const auto& t : fd.tensors) {
       tensors.push_back({t.name, t.offset, t.size, crypto::DigestHex(t.digest)});

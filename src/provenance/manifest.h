@@ -61,8 +61,8 @@ struct Statement {
   std::vector<Resource> resources;
 };
 
-// Builds the statement for hashed files. Files that failed to hash must not be passed
-// (the caller checks FileDigest::status first).
+// Builds the statement for hashed files. Files that failed to hash (FileDigest::status not
+// OK) are left out; verification reports them separately.
 Statement BuildStatement(const ModelTree& tree, const std::vector<FileDigest>& digests,
                          const HashOptions& hash, bool allow_symlinks);
 

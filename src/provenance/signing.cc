@@ -94,11 +94,7 @@ Result<VerifyReport> VerifyModel(const std::string& model, std::string_view bund
   hash.tensors = options.tensors && want_tensors;
   WARDEN_ASSIGN_OR_RETURN(std::vector<FileDigest> digests, HashModel(tree, hash));
 
-  std::vector<FileDigest> readable;
-  for (const auto& fd : digests) {
-    if (fd.status.ok()) readable.push_back(fd);
-  }
-  Statement got = BuildStatement(tree, readable, hash, want.serialization.allow_symlinks);
+  Statement got = BuildStatement(tree, digests, hash, want.serialization.allow_symlinks);
   VerifyReport report = CompareStatements(want, got, digests, options.tensors);
   report.subject_name = want.subject_name;
   if (options.tensors && !want_tensors) {

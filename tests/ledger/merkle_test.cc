@@ -262,17 +262,24 @@ std::vector<std::filesystem::path> JsonFiles(const std::string& dir) {
   return files;
 }
 
+// Reads one transparency-dev vector file.
+void LoadVector(const std::string& path, json::value* out) {
+  auto text = ReadFileToString(path, 1 << 20);
+  ASSERT_TRUE(text.ok()) << text.error().ToString();
+  auto v = json::Parse(*text, path);
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  *out = std::move(*v);
+}
+
 TEST(MerkleVectors, Inclusion) {
   const auto files = JsonFiles(kVectors + "/inclusion");
   ASSERT_EQ(files.size(), 98u);
   int happy = 0;
   for (const auto& f : files) {
     SCOPED_TRACE(f.string());
-    auto text = ReadFileToString(f.string(), 1 << 20);
-    ASSERT_TRUE(text.ok());
-    auto v = json::Parse(*text, f.string());
-    ASSERT_TRUE(v.ok()) << v.error().ToString();
-    const auto& o = v->as_object();
+    json::value v;
+    ASSERT_NO_FATAL_FAILURE(LoadVector(f.string(), &v));
+    const auto& o = v.as_object();
     bool all_32 = true;
     const uint64_t index = o.at("leafIdx").to_number<uint64_t>();
     const uint64_t size = o.at("treeSize").to_number<uint64_t>();
@@ -305,11 +312,9 @@ TEST(MerkleVectors, Consistency) {
   int happy = 0;
   for (const auto& f : files) {
     SCOPED_TRACE(f.string());
-    auto text = ReadFileToString(f.string(), 1 << 20);
-    ASSERT_TRUE(text.ok());
-    auto v = json::Parse(*text, f.string());
-    ASSERT_TRUE(v.ok()) << v.error().ToString();
-    const auto& o = v->as_object();
+    json::value v;
+    ASSERT_NO_FATAL_FAILURE(LoadVector(f.string(), &v));
+    const auto& o = v.as_object();
     bool all_32 = true;
     const uint64_t size1 = o.at("size1").to_number<uint64_t>();
     const uint64_t size2 = o.at("size2").to_number<uint64_t>();

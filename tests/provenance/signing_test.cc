@@ -436,13 +436,12 @@ class ReferenceBundleTest : public ::testing::Test {
     key_ = std::make_unique<crypto::PublicKey>(std::move(*k));
   }
 
-  Result<VerifyReport> VerifyDir(const std::string& dir, const std::string& model,
-                                 const std::string& sig, std::vector<std::string> ignore) {
+  Result<VerifyReport> VerifyDir(const std::string& model, const std::string& sig,
+                                 std::vector<std::string> ignore) {
     VerifyOptions vo;
     vo.ignore_paths = std::move(ignore);
     vo.exclude_files.push_back(sig);
     return VerifyModel(model, Slurp(sig), sig, *key_, vo);
-    (void)dir;
   }
 
   std::unique_ptr<crypto::PublicKey> key_;
@@ -459,7 +458,7 @@ TEST_F(ReferenceBundleTest, EveryKeyBasedReleaseBundleVerifies) {
     SCOPED_TRACE(c.version);
     const std::string dir = h + c.version + "-elliptic-key";
     const std::string model = c.single_file ? dir + "/signme-1" : dir;
-    auto r = VerifyDir(dir, model, dir + "/model.sig", {"ignore-me"});
+    auto r = VerifyDir(model, dir + "/model.sig", {"ignore-me"});
     ASSERT_TRUE(r.has_value()) << r.error().ToString();
     EXPECT_TRUE(r->ok());
     EXPECT_EQ(r->files_checked, c.single_file ? 1u : 2u);
@@ -473,7 +472,7 @@ TEST_F(ReferenceBundleTest, ReferenceBundleCatchesATamperedCopy) {
     std::filesystem::copy_file(src + "/" + f, tmp / f);
   }
   tmp.Write("signme-2", "signme-X");
-  auto r = VerifyDir(tmp.path(), tmp.path(), src + "/model.sig", {});
+  auto r = VerifyDir(tmp.path(), src + "/model.sig", {});
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
   ASSERT_EQ(r->changes.size(), 1u);
   EXPECT_EQ(r->changes[0].name, "signme-2");
@@ -483,19 +482,19 @@ TEST_F(ReferenceBundleTest, SpecVectors) {
   const std::string v = kOms + "/ossf-spec/test-vectors-v1.0/";
   const std::string model = kOms + "/model-transparency/historical-bundles/v1.1.0-elliptic-key";
   // The folder also holds that release's own model.sig, which this bundle did not sign.
-  auto ok = VerifyDir(model, model, v + "valid/key.bundle.json", {"model.sig"});
+  auto ok = VerifyDir(model, v + "valid/key.bundle.json", {"model.sig"});
   ASSERT_TRUE(ok.has_value()) << ok.error().ToString();
   EXPECT_TRUE(ok->ok());
 
   for (const char* bad : {"invalid/empty.bundle.json", "invalid/missing-envelope.bundle.json",
                           "invalid/missing-verification-material.bundle.json"}) {
     SCOPED_TRACE(bad);
-    auto r = VerifyDir(model, model, v + bad, {"ignore-me"});
+    auto r = VerifyDir(model, v + bad, {"ignore-me"});
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code(), StatusCode::kDataLoss) << r.error().ToString();
   }
   // Its signature was made over another payload.
-  auto wrong = VerifyDir(model, model, v + "invalid-payload/wrong-predicate.bundle.json", {});
+  auto wrong = VerifyDir(model, v + "invalid-payload/wrong-predicate.bundle.json", {});
   ASSERT_FALSE(wrong.has_value());
   EXPECT_EQ(wrong.error().code(), StatusCode::kVerificationFailed) << wrong.error().ToString();
 }
