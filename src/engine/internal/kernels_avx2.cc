@@ -1,0 +1,1 @@
+// Placeholder: AVX2 kernels (issue 4).
