@@ -1,6 +1,9 @@
 #include "cli.h"
 
+#include <cerrno>
 #include <cstdio>
+
+#include "base/files.h"
 #include <cstdlib>
 
 namespace warden::cli {
@@ -47,6 +50,20 @@ void LongHelp(CLI::App* cmd, const std::string& text) {
 void AddFooter(CLI::App* cmd, const std::string& text) {
   const std::string old = cmd->get_footer();
   cmd->footer(old.empty() ? text : old + "\n\n" + text);
+}
+
+Result<std::string> ReadStandardInput(uint64_t max_bytes) {
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) {
+    out.append(buf, n);
+    if (out.size() > max_bytes) {
+      return DataLossError("standard input: more than " + FormatBytes(static_cast<double>(max_bytes)));
+    }
+  }
+  if (std::ferror(stdin)) return ErrnoStatus(errno, "read", "standard input");
+  return out;
 }
 
 std::string FormatBytes(double bytes) {

@@ -33,6 +33,8 @@ void RegisterDemo(CLI::App& app, int* exit_code);
 void RegisterLedger(CLI::App& app, int* exit_code);
 void RegisterDataset(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
+void RegisterTokenize(CLI::App& app, int* exit_code);
+void RegisterGenerate(CLI::App& app, int* exit_code);
 
 // Where the bundled data (data/models, ...) lives: $WARDEN_DATA_DIR, else the source tree's
 // data/ this binary was built from.
@@ -46,6 +48,9 @@ CLI::App* AddCommand(CLI::App* parent, const std::string& name, const std::strin
 void LongHelp(CLI::App* cmd, const std::string& text);
 // Appends a paragraph (usually examples) to a subcommand's --help.
 void AddFooter(CLI::App* cmd, const std::string& text);
+
+// Reads standard input to the end, refusing more than `max_bytes` (DataLoss).
+Result<std::string> ReadStandardInput(uint64_t max_bytes);
 
 // Human-readable byte count and rate ("1.07 GB/s"), decimal units.
 std::string FormatBytes(double bytes);

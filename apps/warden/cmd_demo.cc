@@ -1,7 +1,8 @@
 // warden demo: the whole story on the bundled tiny model, with no server and no network.
 //
-// For now, provenance: make a key, sign the model, verify it, flip one byte inside one
-// tensor, verify again and show the precise failure. Later modules extend the story.
+// Provenance (make a key, sign the model, verify it, flip one bit inside one tensor, verify
+// again and show the precise failure), the ledger (release, data, training run, proofs), and
+// the engine (the untouched model writes a story). Later modules extend the story.
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include "base/json.h"
 #include "cli.h"
 #include "crypto/keys.h"
+#include "engine/generate.h"
+#include "engine_options.h"
 #include "formats/tensor_index.h"
 #include "ledger/dataset.h"
 #include "ledger/ledger.h"
@@ -141,6 +144,54 @@ int LedgerStory(const std::string& work, const std::string& model_dir,
   return kExitOk;
 }
 
+// The last step: the embedded engine runs the bundled (untouched) model, streaming a story.
+int GenerateStory(const std::string& model_path) {
+  constexpr uint64_t kSeed = 42;
+  constexpr uint32_t kTokens = 96;
+  Step(12, "Run the untouched model with the embedded engine (no server)",
+       "warden generate --prompt 'Once upon a time' -n " + std::to_string(kTokens) +
+           " --seed " + std::to_string(kSeed));
+  auto loaded = LoadModel(model_path);
+  if (!loaded) return Fail("demo", loaded.error());
+  auto prompt = loaded->tokenizer->Encode("Once upon a time");
+  if (!prompt) return Fail("demo", prompt.error());
+  engine::SamplerRegistry registry;
+  engine::RegisterBuiltinSamplers(registry);
+  engine::SamplingParams params;
+  params.seed = kSeed;
+  auto chain = engine::BuildSamplerChain(params, registry);
+  if (!chain) return Fail("demo", chain.error());
+  auto generator = engine::Generator::Create(loaded->model, loaded->tokenizer);
+  if (!generator) return Fail("demo", generator.error());
+  engine::GenerateRequest request;
+  request.prompt = *prompt;
+  request.max_tokens = kTokens;
+  request.sampler = std::move(*chain);
+  std::printf("    Once upon a time");
+  size_t column = 20;
+  request.on_token = [&column](const engine::GeneratedToken& t) {
+    // Wrap at word boundaries so the story reads as a paragraph under the step.
+    for (char c : t.text) {
+      if (c == '\n' || (c == ' ' && column > 90)) {
+        std::printf("\n    ");
+        column = 4;
+        continue;
+      }
+      std::fputc(c, stdout);
+      ++column;
+    }
+    std::fflush(stdout);
+    return true;
+  };
+  auto result = (*generator)->Generate(request);
+  if (!result) return Fail("demo", result.error());
+  std::printf("\n    (%zu tokens at %.0f tokens/s; stop: %s)\n", result->tokens.size(),
+              result->generate_seconds > 0 ? result->tokens.size() / result->generate_seconds
+                                           : 0.0,
+              std::string(engine::FinishReasonName(result->finish)).c_str());
+  return kExitOk;
+}
+
 int RunDemo(const std::string& workdir_arg) {
   const std::string model_src = DataDir() + "/models/stories260K.gguf";
   std::error_code ec;
@@ -224,10 +275,12 @@ int RunDemo(const std::string& workdir_arg) {
 
   const int rc = LedgerStory(work, model_dir, *signed_model);
   if (rc != kExitOk) return rc;
+  const int story = GenerateStory(model_src);
+  if (story != kExitOk) return story;
   std::printf(
-      "\nDone: the tampered tensor was found, and the release, its (stand-in) training\n"
-      "data and the run that joined them are on record. Try the commands yourself in\n"
-      "%s.\n",
+      "\nDone: the tampered tensor was found, the release, its (stand-in) training data and\n"
+      "the run that joined them are on record, and the untouched model ran with no server.\n"
+      "Try the commands yourself in %s.\n",
       work.c_str());
   return kExitOk;
 }
@@ -239,7 +292,9 @@ void RegisterDemo(CLI::App& app, int* exit_code) {
   LongHelp(cmd,
            "Run warden's story on the bundled tiny model (data/models/stories260K.gguf) with no\n"
            "server and no network: create a key, sign the model, verify it, tamper with one\n"
-           "tensor, and verify again to see the failure named down to the tensor.");
+           "tensor, and verify again to see the failure named down to the tensor; record the\n"
+           "release, its data and training run in a transparency ledger; and finally run the\n"
+           "untouched model with the embedded engine to write a short story.");
   AddFooter(
       cmd, "Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
   auto dir = std::make_shared<std::string>();

@@ -18,16 +18,7 @@ namespace {
 constexpr uint64_t kMaxInputBytes = 16ull << 20;
 
 Result<std::string> ReadInput(const std::string& path) {
-  if (path == "-") {
-    std::string out;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) {
-      out.append(buf, n);
-      if (out.size() > kMaxInputBytes) return DataLossError("standard input: more than 16 MiB");
-    }
-    return out;
-  }
+  if (path == "-") return ReadStandardInput(kMaxInputBytes);
   auto r = ReadFileToString(path, kMaxInputBytes);
   if (!r && r.error().code() == StatusCode::kResourceExhausted) {
     return DataLossError(r.error().message());

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   warden::cli::RegisterLedger(app, &exit_code);
   warden::cli::RegisterDataset(app, &exit_code);
   warden::cli::RegisterConvert(app, &exit_code);
+  warden::cli::RegisterTokenize(app, &exit_code);
+  warden::cli::RegisterGenerate(app, &exit_code);
   warden::cli::RegisterDemo(app, &exit_code);
   try {
     app.parse(argc, argv);
