@@ -8,8 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "warden: a safety runtime for self-hosted open-weight language models.\n"
       "Prove what a model is (hash, sign, verify) and record its history in a transparency\n"
-      "ledger (ledger, dataset); more to come: an embedded engine, watermarks, a guarded\n"
-      "gateway and red-team campaigns.",
+      "ledger (ledger, dataset); run GGUF models with the embedded engine (tokenize,\n"
+      "generate); more to come: watermarks, a guarded gateway and red-team campaigns.",
       "warden"};
   app.set_version_flag("--version", "warden " WARDEN_VERSION);
   app.require_subcommand(1);

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/encoding.h"
+
 namespace warden::engine {
 namespace {
 
@@ -35,63 +37,15 @@ std::optional<Role> ParseRole(std::string_view role) {
 // passed through untouched).
 
 bool IsPythonSpace(uint32_t cp) {
-  if (cp >= 0x09 && cp <= 0x0D) return true;
-  if (cp >= 0x1C && cp <= 0x20) return true;
-  switch (cp) {
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
-  }
-}
-
-// Decodes the UTF-8 sequence at s[i]; returns its length, or 0 if it is not a valid sequence.
-// Only the short forms of the spaces above matter, so overlong or surrogate checks would not
-// change the outcome; they are done anyway so that "valid" means valid.
-size_t DecodeAt(std::string_view s, size_t i, uint32_t* cp) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t b0 = byte(i);
-  size_t len;
-  uint32_t min;
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    min = 0x80;
-    *cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    min = 0x800;
-    *cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    min = 0x10000;
-    *cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    *cp = (*cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
-  return len;
+  // str.isspace: Unicode White_Space plus the four ASCII separators U+001C..U+001F.
+  return (cp >= 0x1C && cp <= 0x1F) || IsUnicodeWhiteSpace(cp);
 }
 
 std::string_view PythonStrip(std::string_view s) {
   size_t begin = 0;
   while (begin < s.size()) {
     uint32_t cp;
-    const size_t len = DecodeAt(s, begin, &cp);
+    const size_t len = DecodeUtf8At(s, begin, &cp);
     if (len == 0 || !IsPythonSpace(cp)) break;
     begin += len;
   }
@@ -103,7 +57,7 @@ std::string_view PythonStrip(std::string_view s) {
       --start;
     }
     uint32_t cp;
-    const size_t len = DecodeAt(s, start, &cp);
+    const size_t len = DecodeUtf8At(s, start, &cp);
     if (len != end - start || !IsPythonSpace(cp)) break;
     end = start;
   }

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/encoding.h"
+
 namespace warden::engine {
 namespace {
 
@@ -97,43 +99,6 @@ uint16_t AttrFromType(TokenType type) {
 // ---------------------------------------------------------------------------------------
 // UTF-8.
 
-constexpr uint32_t kMaxCodepoint = 0x10FFFF;
-
-// Offset of the first byte that is not part of a well-formed UTF-8 sequence (overlong
-// forms, surrogates and values above U+10FFFF are not well-formed), or npos.
-size_t FirstInvalidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    const uint8_t c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return i;
-    }
-    if (n - i < len) return i;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (cp < min || cp > kMaxCodepoint || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
 // Length of the UTF-8 sequence that starts with `c`, from its high bits alone (a stray
 // continuation byte counts as 1), as llama.cpp splits text into symbols.
 size_t Utf8SeqLen(char c) {
@@ -164,23 +129,6 @@ uint32_t DecodeLenient(std::string_view s, size_t& i, bool& valid) {
   return DecodeValid(s, i);
 }
 
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // A vocabulary string for a message: at most 40 bytes, control bytes escaped.
 std::string Quote(std::string_view s) {

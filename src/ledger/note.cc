@@ -43,70 +43,13 @@ Status LineError(std::string_view source, size_t line, std::string_view what) {
                        std::string(what));
 }
 
-// Decodes the UTF-8 sequence at s[i]. Returns its length (1..4) and sets *cp, or 0 when the
-// bytes are not valid UTF-8 (overlong forms, surrogates and > U+10FFFF are invalid).
-size_t DecodeRune(std::string_view s, size_t i, uint32_t* cp) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  unsigned c = p[i];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  size_t len;
-  uint32_t v;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    v = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    v = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    v = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((p[i + k] & 0xC0) != 0x80) return 0;
-    v = v << 6 | (p[i + k] & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (v < kMin[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-  *cp = v;
-  return len;
-}
-
-// Unicode White_Space (what Go's unicode.IsSpace and the spec's "Unicode spaces" mean).
-bool IsUnicodeSpace(uint32_t cp) {
-  switch (cp) {
-    case 0x09:
-    case 0x0A:
-    case 0x0B:
-    case 0x0C:
-    case 0x0D:
-    case 0x20:
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
-  }
-}
-
 // Valid UTF-8 and no control characters but "\n". `first_line` is the line number of
 // bytes[0] in the whole input.
 Status CheckCharacters(std::string_view bytes, std::string_view source, size_t first_line) {
   size_t line = first_line;
   for (size_t i = 0; i < bytes.size();) {
     uint32_t cp = 0;
-    size_t n = DecodeRune(bytes, i, &cp);
+    size_t n = DecodeUtf8At(bytes, i, &cp);
     if (n == 0) {
       return LineError(source, line,
                        "invalid UTF-8 at byte offset " + std::to_string(i) + " (byte 0x" +
@@ -306,8 +249,8 @@ bool IsValidKeyName(std::string_view name) {
   if (name.empty()) return false;
   for (size_t i = 0; i < name.size();) {
     uint32_t cp = 0;
-    size_t n = DecodeRune(name, i, &cp);
-    if (n == 0 || cp < 0x20 || cp == '+' || IsUnicodeSpace(cp)) return false;
+    size_t n = DecodeUtf8At(name, i, &cp);
+    if (n == 0 || cp < 0x20 || cp == '+' || IsUnicodeWhiteSpace(cp)) return false;
     i += n;
   }
   return true;

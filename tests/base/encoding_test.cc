@@ -313,5 +313,41 @@ TEST(Utf8BoundsTest, SequenceCutByViewEndIsInvalidEvenIfMemoryContinues) {
   EXPECT_FALSE(IsValidUtf8(std::string_view(kEuro, 1)));
 }
 
+TEST(Utf8Test, FirstInvalidUtf8NamesTheOffset) {
+  EXPECT_EQ(FirstInvalidUtf8("plain"), std::string_view::npos);
+  EXPECT_EQ(FirstInvalidUtf8("ok \xC3\x28 bad"), 3u);
+  EXPECT_EQ(FirstInvalidUtf8("\xE2\x82\xAC\xFF"), 3u);
+}
+
+TEST(Utf8Test, DecodeAndAppendRoundTripEveryLengthAtItsBounds) {
+  for (uint32_t cp : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xD7FFu, 0xE000u, 0xFFFFu, 0x10000u,
+                      0x10FFFFu}) {
+    std::string s;
+    AppendUtf8(cp, s);
+    uint32_t back = 0xFFFFFFFF;
+    ASSERT_EQ(DecodeUtf8At(s, 0, &back), s.size()) << std::hex << cp;
+    EXPECT_EQ(back, cp);
+    EXPECT_TRUE(IsValidUtf8(s));
+  }
+}
+
+TEST(Utf8Test, DecodeRefusesOverlongSurrogateAndTooLarge) {
+  uint32_t cp = 0;
+  EXPECT_EQ(DecodeUtf8At("\xC0\x80", 0, &cp), 0u);          // overlong NUL
+  EXPECT_EQ(DecodeUtf8At("\xED\xA0\x80", 0, &cp), 0u);      // U+D800
+  EXPECT_EQ(DecodeUtf8At("\xF4\x90\x80\x80", 0, &cp), 0u);  // U+110000
+  EXPECT_EQ(DecodeUtf8At("a\xE2\x82", 1, &cp), 0u);         // cut short
+}
+
+TEST(Utf8Test, WhiteSpaceIsUnicodesProperty) {
+  for (uint32_t cp : {0x09u, 0x0Du, 0x20u, 0x85u, 0xA0u, 0x1680u, 0x2000u, 0x200Au, 0x2028u,
+                      0x3000u}) {
+    EXPECT_TRUE(IsUnicodeWhiteSpace(cp)) << std::hex << cp;
+  }
+  for (uint32_t cp : {0x1Cu, 0x1Fu, 0x200Bu, 0xFEFFu, 0x41u, 0x180Eu}) {
+    EXPECT_FALSE(IsUnicodeWhiteSpace(cp)) << std::hex << cp;
+  }
+}
+
 }  // namespace
 }  // namespace warden
