@@ -5,11 +5,15 @@
 // arithmetic: see FLOP/s, 2 per multiply-add). The times include preparing the input
 // (activation quantization), as the forward pass pays it on every call.
 // BM_MatMulDecode2Threads: decode of the large shape split over 2 threads (wall time).
+// BM_AttentionF16: one query's attention over an F16 KV cache (kernels.h's F16 row helpers
+// against per-element conversions).
 // BM_StreamCopy is a STREAM-like copy of 2 x 128 MiB, for the machine's memory bandwidth.
 //
 // Run: build/bench/kernels_bench [--benchmark_filter=Q8_0]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -78,12 +82,13 @@ void BM_MatMul(benchmark::State& state) {
   const auto cols = static_cast<size_t>(state.range(2));
   const auto n_tokens = static_cast<size_t>(state.range(3));
   const auto isa = static_cast<KernelIsa>(state.range(4));
-  if (isa == KernelIsa::kAvx2 && !CpuHasAvx2()) {
-    state.SkipWithError("no AVX2 on this CPU");
-    return;
-  }
   const KernelIsa saved = ActiveIsa();
   SetIsaForTesting(isa);
+  if (ActiveIsa() != isa) {
+    SetIsaForTesting(saved);
+    state.SkipWithError(("no " + std::string(IsaName(isa)) + " on this CPU").c_str());
+    return;
+  }
   const std::string& bytes = Weights(type, rows, cols);
   const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
                      WeightRowBytes(type, cols)};
@@ -113,15 +118,22 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"type", "rows", "cols", "tokens", "isa"});
   for (int64_t type : {kGgmlTypeF32, kGgmlTypeF16, kGgmlTypeQ8_0, kGgmlTypeQ4_0,
                        formats::kGgmlTypeQ4_K, kGgmlTypeQ6_K}) {
-    for (int64_t isa :
-         {static_cast<int64_t>(KernelIsa::kAvx2), static_cast<int64_t>(KernelIsa::kScalar)}) {
+    for (KernelIsa isa : {KernelIsa::kAvx512, KernelIsa::kAvx2, KernelIsa::kScalar}) {
       for (int64_t tokens : {1, 128}) {
-        b->Args({type, 768, 768, tokens, isa});
-        b->Args({type, 3072, 768, tokens, isa});
+        // AVX-512 changes only prefill (decode runs the AVX2 code).
+        if (isa == KernelIsa::kAvx512 && tokens == 1) continue;
+        b->Args({type, 768, 768, tokens, static_cast<int64_t>(isa)});
+        b->Args({type, 3072, 768, tokens, static_cast<int64_t>(isa)});
+      }
+      // Short prefills (one and two AVX-512 token panels) to see where the vector paths
+      // stand at the prefill threshold.
+      if (isa != KernelIsa::kScalar) {
+        for (int64_t tokens : {16, 32})
+          b->Args({type, 3072, 768, tokens, static_cast<int64_t>(isa)});
       }
       // Larger than any core's private caches: decode streams from the shared cache or memory
       // (AVX2 only: the scalar path is not the one to size memory bandwidth with).
-      if (isa == static_cast<int64_t>(KernelIsa::kAvx2)) b->Args({type, 8192, 4096, 1, isa});
+      if (isa == KernelIsa::kAvx2) b->Args({type, 8192, 4096, 1, static_cast<int64_t>(isa)});
     }
   }
 }
@@ -159,6 +171,62 @@ BENCHMARK(BM_MatMulDecode2Threads)
     ->MinTime(0.3)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// One query's attention over an F16 cache, as an online softmax (head_dim 64, 256 keys): the
+// row helpers of kernels.h (arg 1) against the same arithmetic one element at a time through
+// F16ToF32/F32ToF16 (arg 0, how engine/context.cc wrote it first; the same arithmetic but
+// for the order of the dot product's double partial sums).
+void BM_AttentionF16(benchmark::State& state) {
+  const bool rows = state.range(0) != 0;
+  constexpr size_t kHeadDim = 64, kKeys = 256;
+  std::vector<uint16_t> k(kKeys * kHeadDim), v(kKeys * kHeadDim), acc(kHeadDim);
+  std::vector<float> q(kHeadDim);
+  uint32_t seed = 3;
+  auto random_value = [&] { return static_cast<float>(NextRandom(seed) % 2001) / 1000.0f - 1.0f; };
+  for (uint16_t& h : k) h = F32ToF16(random_value());
+  for (uint16_t& h : v) h = F32ToF16(random_value());
+  for (float& f : q) f = random_value();
+  for (auto _ : state) {
+    std::fill(acc.begin(), acc.end(), uint16_t{0});
+    float max = -1e30f;
+    for (size_t j = 0; j < kKeys; ++j) {
+      const uint16_t* kj = k.data() + j * kHeadDim;
+      const uint16_t* vj = v.data() + j * kHeadDim;
+      float s = 0;
+      if (rows) {
+        s = DotF32F16Row(q.data(), kj, kHeadDim);
+      } else {
+        double sum = 0;
+        for (size_t i = 0; i < kHeadDim; ++i) sum += static_cast<double>(q[i] * F16ToF32(kj[i]));
+        s = static_cast<float>(sum);
+      }
+      float weight = 1.0f;
+      if (s > max) {
+        const float rescale = std::exp(max - s);
+        max = s;
+        if (rows) {
+          ScaleF16Row(rescale, acc.data(), kHeadDim);
+        } else {
+          for (size_t i = 0; i < kHeadDim; ++i) acc[i] = F32ToF16(F16ToF32(acc[i]) * rescale);
+        }
+      } else {
+        weight = std::exp(s - max);
+      }
+      if (rows) {
+        AxpyF16Row(weight, vj, acc.data(), kHeadDim);
+      } else {
+        for (size_t i = 0; i < kHeadDim; ++i) {
+          acc[i] = F32ToF16(std::fma(F16ToF32(vj[i]), weight, F16ToF32(acc[i])));
+        }
+      }
+    }
+    benchmark::DoNotOptimize(acc.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kKeys));  // keys
+  state.SetLabel(std::string(rows ? "row helpers " : "per element ") +
+                 std::string(IsaName(ActiveIsa())));
+}
+BENCHMARK(BM_AttentionF16)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 void BM_StreamCopy(benchmark::State& state) {
   constexpr size_t kBytes = size_t{128} << 20;

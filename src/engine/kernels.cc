@@ -1,6 +1,6 @@
-// Scalar kernels and the run-time choice between them and the AVX2 ones.
+// Scalar kernels and the run-time choice between them and the AVX2 and AVX-512 ones.
 //
-// The scalar code is the portable fallback and the yardstick the AVX2 code is tested
+// The scalar code is the portable fallback and the yardstick the vector code is tested
 // against; it favours plain loops over speed, but keeps the same structure (activations
 // quantized once, integer dot products per block) so that both paths round the same way.
 #include "engine/kernels.h"
@@ -20,6 +20,7 @@
 
 #if WARDEN_HAVE_AVX2_KERNELS
 #include <cpuid.h>
+#include <immintrin.h>
 #endif
 
 namespace warden::engine {
@@ -38,14 +39,17 @@ constexpr float kQ8WeightMax = 127.0f;
 
 // ---- ISA choice ----
 
-// The environment variable that forces the scalar path (for comparisons and bug hunts).
+// The environment variable that caps the path (for comparisons and bug hunts).
 constexpr const char* kIsaEnv = "WARDEN_KERNELS";
 
-KernelIsa InitialIsa() {
-  const char* env = std::getenv(kIsaEnv);
-  if (env != nullptr && std::string_view(env) == "scalar") return KernelIsa::kScalar;
-  return CpuHasAvx2() ? KernelIsa::kAvx2 : KernelIsa::kScalar;
+// The highest path at or below `wanted` that this CPU supports.
+KernelIsa SupportedAtMost(KernelIsa wanted) {
+  if (wanted >= KernelIsa::kAvx512 && CpuHasAvx512()) return KernelIsa::kAvx512;
+  if (wanted >= KernelIsa::kAvx2 && CpuHasAvx2()) return KernelIsa::kAvx2;
+  return KernelIsa::kScalar;
 }
+
+KernelIsa InitialIsa() { return internal::IsaForEnvironment(std::getenv(kIsaEnv)); }
 
 std::atomic<KernelIsa>& IsaSlot() {
   static std::atomic<KernelIsa> isa{InitialIsa()};
@@ -53,7 +57,11 @@ std::atomic<KernelIsa>& IsaSlot() {
 }
 
 #if WARDEN_HAVE_AVX2_KERNELS
-bool UseAvx2() { return IsaSlot().load(std::memory_order_relaxed) == KernelIsa::kAvx2; }
+// The AVX-512 path uses the AVX2 code for everything it does not do itself.
+bool UseAvx2() { return IsaSlot().load(std::memory_order_relaxed) >= KernelIsa::kAvx2; }
+#endif
+#if WARDEN_HAVE_AVX512_KERNELS
+bool UseAvx512() { return IsaSlot().load(std::memory_order_relaxed) == KernelIsa::kAvx512; }
 #endif
 
 // ---- f16 ----
@@ -63,7 +71,9 @@ bool UseAvx2() { return IsaSlot().load(std::memory_order_relaxed) == KernelIsa::
 const float* F16Table() {
   static const std::array<float, 65536>* table = [] {
     auto* t = new std::array<float, 65536>;
-    for (uint32_t h = 0; h < 65536; ++h) (*t)[h] = F16ToF32(static_cast<uint16_t>(h));
+    for (uint32_t h = 0; h < 65536; ++h) {
+      (*t)[h] = internal::F16ToF32Portable(static_cast<uint16_t>(h));
+    }
     return t;
   }();
   return table->data();
@@ -541,16 +551,56 @@ bool CpuHasAvx2() {
 #endif
 }
 
+bool CpuHasAvx512() {
+#if WARDEN_HAVE_AVX512_KERNELS
+  if (!CpuHasAvx2()) return false;  // also checked OSXSAVE, which xgetbv below needs
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  constexpr unsigned kAvx512F = 1u << 16, kAvx512Dq = 1u << 17, kAvx512Bw = 1u << 30,
+                     kAvx512Vl = 1u << 31;
+  constexpr unsigned kEbxNeeded = kAvx512F | kAvx512Dq | kAvx512Bw | kAvx512Vl;
+  constexpr unsigned kAvx512Vnni = 1u << 11;  // in ecx
+  if ((ebx & kEbxNeeded) != kEbxNeeded || (ecx & kAvx512Vnni) == 0) return false;
+  // The OS must save the opmask registers and all 32 zmm registers in full (XCR0 bits 5-7)
+  // besides xmm and ymm (bits 1, 2); some hypervisors and kernels (avx512=off) do not.
+  uint32_t xcr0_lo = 0, xcr0_hi = 0;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  constexpr uint32_t kXmmYmmZmm = 0xE6;
+  return (xcr0_lo & kXmmYmmZmm) == kXmmYmmZmm;
+#else
+  return false;
+#endif
+}
+
+KernelIsa BestSupportedIsa() { return SupportedAtMost(KernelIsa::kAvx512); }
+
+KernelIsa internal::IsaForEnvironment(const char* value) {
+  const std::string_view cap = value != nullptr ? value : "";
+  for (KernelIsa isa : {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
+    if (cap == IsaName(isa)) return SupportedAtMost(isa);
+  }
+  return BestSupportedIsa();
+}
+
 KernelIsa ActiveIsa() { return IsaSlot().load(std::memory_order_relaxed); }
 
 void SetIsaForTesting(KernelIsa isa) {
-  if (isa == KernelIsa::kAvx2 && !CpuHasAvx2()) isa = KernelIsa::kScalar;
-  IsaSlot().store(isa, std::memory_order_relaxed);
+  IsaSlot().store(SupportedAtMost(isa), std::memory_order_relaxed);
 }
 
-std::string_view IsaName(KernelIsa isa) { return isa == KernelIsa::kAvx2 ? "avx2" : "scalar"; }
+std::string_view IsaName(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kScalar:
+      return "scalar";
+    case KernelIsa::kAvx2:
+      return "avx2";
+    case KernelIsa::kAvx512:
+      return "avx512";
+  }
+  return "unknown";
+}
 
-float F16ToF32(uint16_t h) {
+float internal::F16ToF32Portable(uint16_t h) {
   const uint32_t sign = uint32_t{h & 0x8000u} << 16;
   const uint32_t exponent = (h >> 10) & 0x1F;
   const uint32_t mantissa = h & 0x3FF;
@@ -560,7 +610,9 @@ float F16ToF32(uint16_t h) {
     const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
     bits = std::bit_cast<uint32_t>(magnitude) | sign;
   } else if (exponent == 0x1F) {
-    bits = sign | 0x7F800000u | (mantissa << 13);  // infinity or NaN (payload kept)
+    // Infinity, or NaN with its payload, made quiet as IEEE conversions (and F16C) do.
+    constexpr uint32_t kF32QuietBit = 0x400000u;
+    bits = sign | 0x7F800000u | (mantissa << 13) | (mantissa != 0 ? kF32QuietBit : 0);
   } else {
     // Rebias the exponent from 15 to 127.
     bits = sign | ((exponent + (127 - 15)) << 23) | (mantissa << 13);
@@ -568,7 +620,7 @@ float F16ToF32(uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-uint16_t F32ToF16(float f) {
+uint16_t internal::F32ToF16Portable(float f) {
   const uint32_t bits = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t abs = bits & 0x7FFFFFFFu;
@@ -603,6 +655,31 @@ uint16_t F32ToF16(float f) {
   return static_cast<uint16_t>(sign | h);
 }
 
+#if WARDEN_HAVE_AVX2_KERNELS
+// One conversion by the F16C instructions (only called after CpuHasAvx2(), which includes
+// F16C): several times faster than the portable bit manipulation, and bit-identical to it
+// (kernels_test checks every half and the rounding of floats on both paths). The attention
+// over an F16 KV cache converts every cached element this way.
+__attribute__((target("f16c"))) static float F16ToF32Hardware(uint16_t h) { return _cvtsh_ss(h); }
+__attribute__((target("f16c"))) static uint16_t F32ToF16Hardware(float f) {
+  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#endif
+
+float F16ToF32(uint16_t h) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return F16ToF32Hardware(h);
+#endif
+  return internal::F16ToF32Portable(h);
+}
+
+uint16_t F32ToF16(float f) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return F32ToF16Hardware(f);
+#endif
+  return internal::F32ToF16Portable(f);
+}
+
 void internal::QuantizeActivationsScalar(const float* x, size_t n, int8_t* quants, float* scales,
                                          int32_t* sums) {
   for (size_t b = 0; b < n / kQ8BlockSize; ++b) {
@@ -628,14 +705,35 @@ void internal::QuantizeActivationsScalar(const float* x, size_t n, int8_t* quant
   }
 }
 
+bool UsesQuantizedActivations(uint32_t weight_type, size_t n_tokens) {
+  if (WeightBlockSize(weight_type) <= 1) return false;
+  if (n_tokens < kFloatActivationMinTokens) return true;
+#if WARDEN_HAVE_AVX512_KERNELS
+  if (UseAvx512()) return internal::HasQuantPanelKernel(weight_type);
+#endif
+  return false;
+}
+
 void MatMulInput::Prepare(uint32_t weight_type, const float* x, size_t n_tokens, size_t cols) {
   const size_t block = WeightBlockSize(weight_type);
   WARDEN_CHECK(block != 0 && cols % block == 0);
   weight_type_ = weight_type;
   n_tokens_ = n_tokens;
   cols_ = cols;
-  quantized_ = block > 1 && n_tokens < kFloatActivationMinTokens;
-  if (!quantized_) {
+  const bool quantize = UsesQuantizedActivations(weight_type, n_tokens);
+#if WARDEN_HAVE_AVX512_KERNELS
+  const bool panels = UseAvx512() && n_tokens >= kFloatActivationMinTokens;
+#endif
+  if (!quantize) {
+#if WARDEN_HAVE_AVX512_KERNELS
+    if (panels) {
+      layout_ = Layout::kFloatPanels;
+      float_panels_.resize(n_token_panels() * kTokenPanelWidth * cols);
+      internal::PackFloatPanelsAvx512(x, n_tokens, cols, float_panels_.data());
+      return;
+    }
+#endif
+    layout_ = Layout::kFloats;
     floats_.resize(n_tokens * cols);
     if (n_tokens * cols != 0) std::memcpy(floats_.data(), x, n_tokens * cols * sizeof(float));
     return;
@@ -656,6 +754,19 @@ void MatMulInput::Prepare(uint32_t weight_type, const float* x, size_t n_tokens,
 #endif
     internal::QuantizeActivationsScalar(x + t * cols, cols, q, d, s);
   }
+  layout_ = Layout::kQuants;
+#if WARDEN_HAVE_AVX512_KERNELS
+  if (panels) {
+    // The row-major quants above are the staging area of the panels.
+    layout_ = Layout::kQuantPanels;
+    quant_panels_.resize(n_token_panels() * kTokenPanelWidth * cols);
+    panel_scales_.resize(n_token_panels() * kTokenPanelWidth * blocks);
+    panel_corrections_.resize(n_token_panels() * kTokenPanelWidth * blocks);
+    internal::PackQuantPanelsAvx512(weight_type, quants_.data(), scales_.data(), sums_.data(),
+                                    n_tokens, cols, quant_panels_.data(), panel_scales_.data(),
+                                    panel_corrections_.data());
+  }
+#endif
 }
 
 void MatMul(const WeightView& w, const MatMulInput& x, float* y, size_t y_stride, size_t row_begin,
@@ -664,6 +775,14 @@ void MatMul(const WeightView& w, const MatMulInput& x, float* y, size_t y_stride
   WARDEN_CHECK(row_begin <= row_end && row_end <= w.rows);
   WARDEN_CHECK(x.n_tokens() <= 1 || y_stride >= w.rows);
   if (row_begin == row_end || x.n_tokens() == 0) return;
+#if WARDEN_HAVE_AVX512_KERNELS
+  // Panels exist only if Prepare ran on the AVX-512 path (so the CPU has it): the layout, not
+  // the current path, decides.
+  if (x.layout() == MatMulInput::Layout::kFloatPanels ||
+      x.layout() == MatMulInput::Layout::kQuantPanels) {
+    return internal::MatMulAvx512(w, x, y, y_stride, row_begin, row_end);
+  }
+#endif
 #if WARDEN_HAVE_AVX2_KERNELS
   if (UseAvx2()) return internal::MatMulAvx2(w, x, y, y_stride, row_begin, row_end);
 #endif
@@ -755,6 +874,51 @@ void AxpyF32(float a, const float* x, float* y, size_t n) {
   if (UseAvx2()) return internal::AxpyF32Avx2(a, x, y, n);
 #endif
   for (size_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void F16ToF32Row(const uint16_t* h, float* out, size_t n) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return internal::F16ToF32RowAvx2(h, out, n);
+#endif
+  for (size_t i = 0; i < n; ++i) out[i] = internal::F16ToF32Portable(h[i]);
+}
+
+void F32ToF16Row(const float* x, uint16_t* out, size_t n) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return internal::F32ToF16RowAvx2(x, out, n);
+#endif
+  for (size_t i = 0; i < n; ++i) out[i] = internal::F32ToF16Portable(x[i]);
+}
+
+float DotF32F16Row(const float* a, const uint16_t* b, size_t n) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return internal::DotF32F16RowAvx2(a, b, n);
+#endif
+  double sums[kF16DotLanes] = {};
+  for (size_t i = 0; i < n; ++i) {
+    sums[i % kF16DotLanes] += static_cast<double>(a[i] * internal::F16ToF32Portable(b[i]));
+  }
+  return static_cast<float>((sums[0] + sums[1]) + (sums[2] + sums[3]));
+}
+
+void ScaleF16Row(float a, uint16_t* y, size_t n) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return internal::ScaleF16RowAvx2(a, y, n);
+#endif
+  for (size_t i = 0; i < n; ++i) {
+    y[i] = internal::F32ToF16Portable(a * internal::F16ToF32Portable(y[i]));
+  }
+}
+
+void AxpyF16Row(float a, const uint16_t* x, uint16_t* y, size_t n) {
+#if WARDEN_HAVE_AVX2_KERNELS
+  if (UseAvx2()) return internal::AxpyF16RowAvx2(a, x, y, n);
+#endif
+  for (size_t i = 0; i < n; ++i) {
+    const float sum =
+        std::fma(internal::F16ToF32Portable(x[i]), a, internal::F16ToF32Portable(y[i]));
+    y[i] = internal::F32ToF16Portable(sum);
+  }
 }
 
 void SoftmaxInPlace(float* x, size_t n) {

@@ -1,5 +1,6 @@
 // Tests of engine/kernels.h against slow double-precision references written here from the
-// format definitions (plain loops, double accumulators), on both instruction-set paths.
+// format definitions (plain loops, double accumulators), on every instruction-set path (those
+// the CPU lacks are skipped).
 #include "engine/kernels.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/internal/kernels_internal.h"
 #include "formats/ggml_types.h"
 
 namespace warden::engine {
@@ -30,8 +32,24 @@ constexpr uint32_t kGgmlTypeQ6_K = engine::kGgmlTypeQ6_K;
 
 constexpr uint32_t kAllTypes[] = {kGgmlTypeF32,  kGgmlTypeF16,  kGgmlTypeQ8_0,
                                   kGgmlTypeQ4_0, kGgmlTypeQ4_K, kGgmlTypeQ6_K};
+constexpr KernelIsa kAllIsas[] = {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512};
 constexpr double kF32Eps = 1.0 / (1 << 24);  // unit roundoff of float (half an ulp at 1)
 constexpr float kInf = std::numeric_limits<float>::infinity();
+
+bool IsaSupported(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::kScalar:
+      return true;
+    case KernelIsa::kAvx2:
+      return CpuHasAvx2();
+    case KernelIsa::kAvx512:
+      return CpuHasAvx512();
+  }
+  return false;
+}
+
+#define SKIP_UNLESS_SUPPORTED(isa) \
+  if (!IsaSupported(isa)) GTEST_SKIP() << "no " << IsaName(isa) << " on this CPU"
 
 // Sets the kernel path for one test and restores the previous one afterwards.
 class IsaScope {
@@ -227,11 +245,28 @@ RefProduct RefDot(uint32_t type, const std::vector<double>& w, const float* x) {
   return p;
 }
 
-// Worst-case float summation error: both paths sum at most n/4 products per partial sum (4
-// scalar accumulators, or 8 vector lanes), then combine partial sums, and quantized blocks add
-// two roundings for the scale products; (n/4 + 8) units of roundoff cover all of it.
-double SummationBound(size_t cols, double abs_terms) {
-  return (static_cast<double>(cols) / 4 + 8) * kF32Eps * abs_terms;
+// Worst-case float summation error of a product prepared in `layout`. Scalar and AVX2 sum at
+// most n/4 products per partial sum (4 scalar accumulators, or 8 vector lanes), then combine
+// partial sums, and quantized blocks add two roundings for the scale products; (n/4 + 8) units
+// of roundoff cover all of it. The AVX-512 float panels sum sequentially in chunks of
+// kPrefillSumChunk and then add the chunk sums: at most chunk + n/chunk additions in a row.
+// The AVX-512 quantized panels add one exact integer sum per block of 32, scaled with two
+// roundings: n/32 + 8.
+double SummationBound(size_t cols, double abs_terms,
+                      MatMulInput::Layout layout = MatMulInput::Layout::kFloats) {
+  const auto n = static_cast<double>(cols);
+  double units = n / 4 + 8;
+  if (layout == MatMulInput::Layout::kFloatPanels) {
+    const auto chunk = static_cast<double>(internal::kPrefillSumChunk);
+    units = std::min(n, chunk) + std::ceil(n / chunk) + 8;
+  } else if (layout == MatMulInput::Layout::kQuantPanels) {
+    units = n / 32 + 8;
+  }
+  return units * kF32Eps * abs_terms;
+}
+
+bool IsQuantizedLayout(MatMulInput::Layout layout) {
+  return layout == MatMulInput::Layout::kQuants || layout == MatMulInput::Layout::kQuantPanels;
 }
 
 // ---- MatMul against the reference, per type and path ----
@@ -240,12 +275,13 @@ class KernelsMatMulTest : public ::testing::TestWithParam<std::tuple<uint32_t, K
 
 TEST_P(KernelsMatMulTest, MatchesDoubleReferenceOnOddShapes) {
   const auto [type, isa] = GetParam();
-  if (isa == KernelIsa::kAvx2 && !CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  SKIP_UNLESS_SUPPORTED(isa);
   IsaScope scope(isa);
   std::mt19937 rng(type * 7919 + static_cast<int>(isa));
   MatMulInput input;  // reused across shapes, as the engine does
   const size_t block = std::max<size_t>(BlockSize(type), 32);
-  for (size_t rows : {1, 3, 17}) {
+  // 17 and 30 rows (from row 1) leave remainders after every tile height of every path.
+  for (size_t rows : {1, 3, 17, 30}) {
     for (size_t cols : {block, 2 * block, 3 * block, 4096 + block}) {
       const std::string bytes = RandomWeights(type, rows, cols, rng);
       const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
@@ -254,29 +290,36 @@ TEST_P(KernelsMatMulTest, MatchesDoubleReferenceOnOddShapes) {
       for (size_t r = 0; r < rows; ++r) {
         ref_rows.push_back(RefDequantize(type, w.data + r * w.row_bytes, cols));
       }
-      // 1..9 hits every tile remainder; the last three straddle the switch to float
-      // activations for quantized weights.
-      for (size_t n_tokens : {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6},
-                              size_t{7}, size_t{8}, size_t{9}, kFloatActivationMinTokens - 1,
-                              kFloatActivationMinTokens, kFloatActivationMinTokens + 5}) {
+      // 1..9 hits every tile remainder; the next three straddle the switch to the prefill
+      // path, and 3 panels + 5 tokens covers several panels per tile, panel remainders and a
+      // padded last panel.
+      for (size_t n_tokens :
+           {size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{7}, size_t{8},
+            size_t{9}, kFloatActivationMinTokens - 1, kFloatActivationMinTokens,
+            kFloatActivationMinTokens + 5, 3 * kTokenPanelWidth + 5}) {
         const std::vector<float> x = RandomActivations(n_tokens, cols, rng);
         input.Prepare(type, x.data(), n_tokens, cols);
         // Rows [1, rows) when there are several: a range not starting at 0, and row 0 must
         // stay untouched.
         const size_t begin = rows > 1 ? 1 : 0;
         const size_t stride = rows + 2;
-        std::vector<float> y(n_tokens * stride, std::nanf(""));
+        // One token row more than the output: nothing may be written for tokens past the
+        // last (the AVX-512 panels compute padding tokens).
+        std::vector<float> y((n_tokens + 1) * stride, std::nanf(""));
         MatMul(w, input, y.data(), stride, begin, rows);
-        for (size_t t = 0; t < n_tokens; ++t) {
+        for (size_t t = 0; t <= n_tokens; ++t) {
           for (size_t r = 0; r < stride; ++r) {
             const float got = y[t * stride + r];
-            if (r < begin || r >= rows) {
+            if (r < begin || r >= rows || t == n_tokens) {
               EXPECT_TRUE(std::isnan(got))
                   << "wrote outside the row range at t=" << t << " r=" << r;
               continue;
             }
             const RefProduct p = RefDot(type, ref_rows[r], x.data() + t * cols);
-            const double bound = p.act_error * 1.0001 + SummationBound(cols, p.abs_terms);
+            // Activations rounded to 8 bits add their error; float ones only rounding.
+            const double act_error = IsQuantizedLayout(input.layout()) ? p.act_error : 0.0;
+            const double bound =
+                act_error * 1.0001 + SummationBound(cols, p.abs_terms, input.layout());
             EXPECT_NEAR(got, p.value, bound)
                 << "rows=" << rows << " cols=" << cols << " n_tokens=" << n_tokens << " t=" << t
                 << " r=" << r;
@@ -290,14 +333,15 @@ TEST_P(KernelsMatMulTest, MatchesDoubleReferenceOnOddShapes) {
 TEST_P(KernelsMatMulTest, ResultsDoNotDependOnHowRowsAreSplit) {
   // The engine splits rows across threads; a row's value must not depend on the split.
   const auto [type, isa] = GetParam();
-  if (isa == KernelIsa::kAvx2 && !CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  SKIP_UNLESS_SUPPORTED(isa);
   IsaScope scope(isa);
   std::mt19937 rng(type + 5);
-  const size_t rows = 23, cols = 4096;  // several row blocks of the AVX2 path
+  const size_t rows = 23, cols = 4096;  // several row blocks of the vector paths
   const std::string bytes = RandomWeights(type, rows, cols, rng);
   const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
                      RowBytes(type, cols)};
-  for (size_t n_tokens : {size_t{1}, size_t{6}, kFloatActivationMinTokens + 1}) {
+  for (size_t n_tokens :
+       {size_t{1}, size_t{6}, kFloatActivationMinTokens + 1, 3 * kTokenPanelWidth + 5}) {
     const std::vector<float> x = RandomActivations(n_tokens, cols, rng);
     MatMulInput input;
     input.Prepare(type, x.data(), n_tokens, cols);
@@ -312,9 +356,31 @@ TEST_P(KernelsMatMulTest, ResultsDoNotDependOnHowRowsAreSplit) {
   }
 }
 
+// On every path a token's prefill result is computed from that token alone: a batch that
+// shares its first tokens with another gives those tokens the same bits.
+TEST_P(KernelsMatMulTest, PrefillTokenDoesNotDependOnTheRestOfTheBatch) {
+  const auto [type, isa] = GetParam();
+  SKIP_UNLESS_SUPPORTED(isa);
+  IsaScope scope(isa);
+  std::mt19937 rng(type + 9);
+  const size_t rows = 13, cols = 512;
+  const std::string bytes = RandomWeights(type, rows, cols, rng);
+  const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
+                     RowBytes(type, cols)};
+  const size_t long_batch = 2 * kTokenPanelWidth + 7, short_batch = kFloatActivationMinTokens;
+  const std::vector<float> x = RandomActivations(long_batch, cols, rng);
+  std::vector<float> y_long(long_batch * rows), y_short(short_batch * rows);
+  MatMulInput input;
+  input.Prepare(type, x.data(), long_batch, cols);
+  MatMul(w, input, y_long.data(), rows, 0, rows);
+  input.Prepare(type, x.data(), short_batch, cols);
+  MatMul(w, input, y_short.data(), rows, 0, rows);
+  EXPECT_EQ(std::memcmp(y_long.data(), y_short.data(), y_short.size() * sizeof(float)), 0);
+}
+
 TEST_P(KernelsMatMulTest, DequantizeRowMatchesReference) {
   const auto [type, isa] = GetParam();
-  if (isa == KernelIsa::kAvx2 && !CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  SKIP_UNLESS_SUPPORTED(isa);
   IsaScope scope(isa);
   std::mt19937 rng(type + 3);
   const size_t cols = 256 * 3;
@@ -337,67 +403,123 @@ std::string TypeIsaName(const ::testing::TestParamInfo<std::tuple<uint32_t, Kern
 
 INSTANTIATE_TEST_SUITE_P(Kernels, KernelsMatMulTest,
                          ::testing::Combine(::testing::ValuesIn(kAllTypes),
-                                            ::testing::Values(KernelIsa::kScalar,
-                                                              KernelIsa::kAvx2)),
+                                            ::testing::ValuesIn(kAllIsas)),
                          TypeIsaName);
 
-class KernelsAgreementTest : public ::testing::TestWithParam<uint32_t> {};
+// Every vector path against the scalar one on the same inputs.
+class KernelsAgreementTest : public ::testing::TestWithParam<std::tuple<uint32_t, KernelIsa>> {};
 
-TEST_P(KernelsAgreementTest, Avx2AgreesWithScalar) {
-  const uint32_t type = GetParam();
-  if (!CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+TEST_P(KernelsAgreementTest, AgreesWithScalar) {
+  const auto [type, isa] = GetParam();
+  SKIP_UNLESS_SUPPORTED(isa);
   std::mt19937 rng(type + 1);
   const size_t rows = 29, cols = 2048 + 3 * std::max<size_t>(BlockSize(type), 32);
   const std::string bytes = RandomWeights(type, rows, cols, rng);
   const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
                      RowBytes(type, cols)};
-  // Quantized activations (decode) and float ones (prefill).
-  for (size_t n_tokens : {size_t{7}, kFloatActivationMinTokens + 3}) {
+  // Decode-sized batches and prefill ones (one panel plus a padded one, and several).
+  for (size_t n_tokens : {size_t{7}, kFloatActivationMinTokens + 3, 3 * kTokenPanelWidth + 5}) {
     const std::vector<float> x = RandomActivations(n_tokens, cols, rng);
-    std::vector<float> y_scalar(n_tokens * rows), y_avx2(n_tokens * rows);
+    std::vector<float> y_scalar(n_tokens * rows), y_vector(n_tokens * rows);
+    MatMulInput scalar_input, vector_input;
     {
       IsaScope scope(KernelIsa::kScalar);
-      MatMulInput input;
-      input.Prepare(type, x.data(), n_tokens, cols);
-      MatMul(w, input, y_scalar.data(), rows, 0, rows);
+      scalar_input.Prepare(type, x.data(), n_tokens, cols);
+      MatMul(w, scalar_input, y_scalar.data(), rows, 0, rows);
     }
     {
-      IsaScope scope(KernelIsa::kAvx2);
-      MatMulInput input;
-      input.Prepare(type, x.data(), n_tokens, cols);
-      MatMul(w, input, y_avx2.data(), rows, 0, rows);
+      IsaScope scope(isa);
+      vector_input.Prepare(type, x.data(), n_tokens, cols);
+      MatMul(w, vector_input, y_vector.data(), rows, 0, rows);
     }
-    // Both paths quantize activations identically and compute integer block sums exactly;
-    // they differ only in float summation order, so twice the summation bound covers it (the
-    // terms summed are products with quantized activations, within 1% of the float ones).
-    for (size_t t = 0; t < n_tokens; ++t) {
-      for (size_t r = 0; r < rows; ++r) {
-        const RefProduct p =
-            RefDot(type, RefDequantize(type, w.data + r * w.row_bytes, cols), x.data() + t * cols);
-        EXPECT_NEAR(y_avx2[t * rows + r], y_scalar[t * rows + r],
-                    2 * SummationBound(cols, 1.01 * p.abs_terms))
+    // Both paths quantize activations identically and compute integer block sums exactly, so
+    // with the same kind of activations they differ only in float summation order: the two
+    // summation bounds cover it (the terms summed are products with quantized activations,
+    // within 1% of the float ones). Where one path rounds activations to 8 bits and the
+    // other does not (AVX-512 Q8_0/Q4_0 prefill), the rounding's effect adds.
+    const bool same_activations =
+        IsQuantizedLayout(scalar_input.layout()) == IsQuantizedLayout(vector_input.layout());
+    for (size_t r = 0; r < rows; ++r) {
+      const std::vector<double> ref_row = RefDequantize(type, w.data + r * w.row_bytes, cols);
+      for (size_t t = 0; t < n_tokens; ++t) {
+        const RefProduct p = RefDot(type, ref_row, x.data() + t * cols);
+        const double bound = SummationBound(cols, 1.01 * p.abs_terms, scalar_input.layout()) +
+                             SummationBound(cols, 1.01 * p.abs_terms, vector_input.layout()) +
+                             (same_activations ? 0.0 : p.act_error * 1.0001);
+        EXPECT_NEAR(y_vector[t * rows + r], y_scalar[t * rows + r], bound)
             << "n_tokens=" << n_tokens << " t=" << t << " r=" << r;
       }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, KernelsAgreementTest, ::testing::ValuesIn(kAllTypes),
+INSTANTIATE_TEST_SUITE_P(Kernels, KernelsAgreementTest,
+                         ::testing::Combine(::testing::ValuesIn(kAllTypes),
+                                            ::testing::Values(KernelIsa::kAvx2,
+                                                              KernelIsa::kAvx512)),
+                         TypeIsaName);
+
+// The AVX-512 Q8_0 and Q4_0 prefill (VNNI on 8-bit activation panels) against the scalar
+// path on the same 8-bit activations (one token at a time, as decode quantizes them): the
+// integer block sums must be exact (the +128 bias of the unsigned activations removed
+// exactly), leaving only float summation order.
+class KernelsQuantPanelTest : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(KernelsQuantPanelTest, MatchesScalarOnTheSameQuantizedActivations) {
+  const uint32_t type = GetParam();
+  SKIP_UNLESS_SUPPORTED(KernelIsa::kAvx512);
+  std::mt19937 rng(type + 17);
+  const size_t rows = 19, cols = 1024 + 96, n_tokens = 2 * kTokenPanelWidth + 3;
+  const std::string bytes = RandomWeights(type, rows, cols, rng);
+  const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
+                     RowBytes(type, cols)};
+  const std::vector<float> x = RandomActivations(n_tokens, cols, rng);
+  std::vector<float> y_panels(n_tokens * rows), y_scalar(n_tokens * rows);
+  {
+    IsaScope scope(KernelIsa::kAvx512);
+    MatMulInput input;
+    input.Prepare(type, x.data(), n_tokens, cols);
+    ASSERT_EQ(input.layout(), MatMulInput::Layout::kQuantPanels);
+    MatMul(w, input, y_panels.data(), rows, 0, rows);
+  }
+  {
+    IsaScope scope(KernelIsa::kScalar);
+    MatMulInput input;
+    for (size_t t = 0; t < n_tokens; ++t) {
+      input.Prepare(type, x.data() + t * cols, 1, cols);
+      ASSERT_EQ(input.layout(), MatMulInput::Layout::kQuants);
+      MatMul(w, input, y_scalar.data() + t * rows, rows, 0, rows);
+    }
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    const std::vector<double> ref_row = RefDequantize(type, w.data + r * w.row_bytes, cols);
+    for (size_t t = 0; t < n_tokens; ++t) {
+      const RefProduct p = RefDot(type, ref_row, x.data() + t * cols);
+      const double bound =
+          SummationBound(cols, 1.01 * p.abs_terms, MatMulInput::Layout::kQuants) +
+          SummationBound(cols, 1.01 * p.abs_terms, MatMulInput::Layout::kQuantPanels);
+      EXPECT_NEAR(y_panels[t * rows + r], y_scalar[t * rows + r], bound) << "t=" << t << " r=" << r;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, KernelsQuantPanelTest,
+                         ::testing::Values(kGgmlTypeQ8_0, kGgmlTypeQ4_0),
                          [](const ::testing::TestParamInfo<uint32_t>& info) {
                            return formats::GgmlTypeName(info.param);
                          });
 
 class KernelsIsaTest : public ::testing::TestWithParam<KernelIsa> {
  protected:
-  void SetUp() override {
-    if (GetParam() == KernelIsa::kAvx2 && !CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  }
+  void SetUp() override { SKIP_UNLESS_SUPPORTED(GetParam()); }
   IsaScope scope_{GetParam()};
 };
 
 TEST_P(KernelsIsaTest, Q8_0ExtremeQuantsDoNotSaturate) {
   // Every weight -128 (legal in a file) against activations that quantize to +-127: each
-  // pair of products is 2 * 128 * 127, the largest the int16 step of the AVX2 path must hold.
+  // pair of products is 2 * 128 * 127, the largest the int16 step of the AVX2 path must hold,
+  // and the AVX-512 prefill's unsigned activations (255) times -128 meet its bias of
+  // -128 * sum(w) at its largest.
   const size_t cols = 64;
   std::string bytes;
   for (size_t b = 0; b < cols / 32; ++b) {
@@ -411,13 +533,45 @@ TEST_P(KernelsIsaTest, Q8_0ExtremeQuantsDoNotSaturate) {
   std::fill(x.begin(), x.begin() + 32, 1.0f);  // one block all +127
   const WeightView w{kGgmlTypeQ8_0, reinterpret_cast<const uint8_t*>(bytes.data()), 1, cols,
                      RowBytes(kGgmlTypeQ8_0, cols)};
-  MatMulInput input;
-  input.Prepare(kGgmlTypeQ8_0, x.data(), 1, cols);
-  float y = 0;
-  MatMul(w, input, &y, 1, 0, 1);
   double expected = 0;
   for (float v : x) expected += -128.0 * v;
-  EXPECT_NEAR(y, expected, 1e-3);
+  // One token (decode) and the same token repeated into a prefill batch.
+  for (size_t n_tokens : {size_t{1}, kFloatActivationMinTokens}) {
+    std::vector<float> xs;
+    for (size_t t = 0; t < n_tokens; ++t) xs.insert(xs.end(), x.begin(), x.end());
+    MatMulInput input;
+    input.Prepare(kGgmlTypeQ8_0, xs.data(), n_tokens, cols);
+    std::vector<float> y(n_tokens);
+    MatMul(w, input, y.data(), 1, 0, 1);
+    for (size_t t = 0; t < n_tokens; ++t) {
+      EXPECT_NEAR(y[t], expected, 1e-3) << "n_tokens=" << n_tokens << " t=" << t;
+    }
+  }
+}
+
+// Prepare picks the layout of the active path, and UsesQuantizedActivations says whether it
+// rounds activations to 8 bits.
+TEST_P(KernelsIsaTest, PrepareChoosesTheLayoutOfThePath) {
+  using Layout = MatMulInput::Layout;
+  const bool avx512 = GetParam() == KernelIsa::kAvx512;
+  std::vector<float> x(kFloatActivationMinTokens * 256, 0.25f);
+  MatMulInput input;
+  for (uint32_t type : kAllTypes) {
+    const bool quantized_type = BlockSize(type) > 1;
+    const bool vnni_type = type == kGgmlTypeQ8_0 || type == kGgmlTypeQ4_0;
+    for (size_t n_tokens : {size_t{1}, kFloatActivationMinTokens - 1, kFloatActivationMinTokens}) {
+      Layout expected = quantized_type ? Layout::kQuants : Layout::kFloats;
+      if (n_tokens >= kFloatActivationMinTokens) {
+        expected =
+            !avx512 ? Layout::kFloats : (vnni_type ? Layout::kQuantPanels : Layout::kFloatPanels);
+      }
+      input.Prepare(type, x.data(), n_tokens, 256);
+      EXPECT_EQ(input.layout(), expected)
+          << formats::GgmlTypeName(type) << " n_tokens=" << n_tokens;
+      EXPECT_EQ(UsesQuantizedActivations(type, n_tokens), IsQuantizedLayout(expected))
+          << formats::GgmlTypeName(type) << " n_tokens=" << n_tokens;
+    }
+  }
 }
 
 TEST_P(KernelsIsaTest, DotF32MatchesReferenceForEveryLengthUpTo70) {
@@ -448,6 +602,63 @@ TEST_P(KernelsIsaTest, AxpyF32MatchesReferenceForEveryLengthUpTo70) {
   }
 }
 
+// Random halves of moderate size (as attention values are), with some specials mixed in.
+std::vector<uint16_t> RandomHalves(size_t n, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<uint16_t> h(n);
+  for (uint16_t& v : h) v = F32ToF16(normal(rng));
+  const uint16_t specials[] = {0x0000, 0x8000, 0x0001, 0x03FF, 0x7BFF, 0xFBFF, 0x7C00, 0x3C00};
+  for (size_t i = 0; i < n; i += 9) h[i] = specials[(i / 9) % std::size(specials)];
+  return h;
+}
+
+uint32_t Bits(float f) { return std::bit_cast<uint32_t>(f); }
+
+// The F16 row helpers against their element-wise definitions (kernels.h), bit for bit, for
+// every length up to 70 (vector bodies and every tail).
+TEST_P(KernelsIsaTest, F16RowHelpersMatchTheirDefinitionsBitForBit) {
+  std::mt19937 rng(18);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  for (size_t n = 0; n <= 70; ++n) {
+    const std::vector<uint16_t> h = RandomHalves(n, rng), y0 = RandomHalves(n, rng);
+    std::vector<float> x(n);
+    for (float& v : x) v = normal(rng);
+    if (n > 3) x[3] = 70000.0f;  // overflows to infinity
+    std::vector<float> floats(n);
+    F16ToF32Row(h.data(), floats.data(), n);
+    std::vector<uint16_t> halves(n);
+    F32ToF16Row(x.data(), halves.data(), n);
+    std::vector<uint16_t> scaled = y0, added = y0;
+    ScaleF16Row(0.3f, scaled.data(), n);
+    AxpyF16Row(-1.7f, h.data(), added.data(), n);
+    double sums[kF16DotLanes] = {};
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(Bits(floats[i]), Bits(internal::F16ToF32Portable(h[i]))) << n << ":" << i;
+      ASSERT_EQ(halves[i], internal::F32ToF16Portable(x[i])) << n << ":" << i;
+      const float y = internal::F16ToF32Portable(y0[i]), hv = internal::F16ToF32Portable(h[i]);
+      ASSERT_EQ(scaled[i], internal::F32ToF16Portable(0.3f * y)) << n << ":" << i;
+      ASSERT_EQ(added[i], internal::F32ToF16Portable(std::fma(hv, -1.7f, y))) << n << ":" << i;
+      sums[i % kF16DotLanes] += static_cast<double>(x[i] * hv);
+    }
+    const auto dot = static_cast<float>((sums[0] + sums[1]) + (sums[2] + sums[3]));
+    ASSERT_EQ(Bits(DotF32F16Row(x.data(), h.data(), n)), Bits(dot)) << "n=" << n;
+  }
+}
+
+// y + x * a with a = 1 + 2^-23 and y = -x: the fused result is x * 2^-23, exactly; a product
+// rounded to float first leaves a different residual (for x = 1536: 2^-12 instead of 1.5 *
+// 2^-13).
+TEST_P(KernelsIsaTest, AxpyF16RowFusesTheMultiplyAdd) {
+  const float a = std::nextafter(1.0f, 2.0f);
+  const size_t n = 19;  // a vector body and a tail
+  const std::vector<uint16_t> x(n, F32ToF16(1536.0f));
+  std::vector<uint16_t> y(n, F32ToF16(-1536.0f));
+  AxpyF16Row(a, x.data(), y.data(), n);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(y[i], F32ToF16(std::ldexp(1536.0f, -23))) << i;
+  }
+}
+
 TEST_P(KernelsIsaTest, PrepareReusesItsBuffers) {
   std::vector<float> x(4 * 256, 0.5f);
   MatMulInput input;
@@ -458,8 +669,7 @@ TEST_P(KernelsIsaTest, PrepareReusesItsBuffers) {
   EXPECT_EQ(input.quants(0), quants);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, KernelsIsaTest,
-                         ::testing::Values(KernelIsa::kScalar, KernelIsa::kAvx2),
+INSTANTIATE_TEST_SUITE_P(Kernels, KernelsIsaTest, ::testing::ValuesIn(kAllIsas),
                          [](const ::testing::TestParamInfo<KernelIsa>& info) {
                            return std::string(IsaName(info.param));
                          });
@@ -491,13 +701,37 @@ TEST(KernelsAvx2, QuantizedActivationsAreIdenticalToScalar) {
 TEST(KernelsIsa, NamesAreStable) {
   EXPECT_EQ(IsaName(KernelIsa::kScalar), "scalar");
   EXPECT_EQ(IsaName(KernelIsa::kAvx2), "avx2");
+  EXPECT_EQ(IsaName(KernelIsa::kAvx512), "avx512");
 }
 
-TEST(KernelsIsa, SetIsaForTestingFallsBackToScalarWithoutAvx2) {
-  IsaScope scope(KernelIsa::kAvx2);
-  EXPECT_EQ(ActiveIsa(), CpuHasAvx2() ? KernelIsa::kAvx2 : KernelIsa::kScalar);
-  SetIsaForTesting(KernelIsa::kScalar);
-  EXPECT_EQ(ActiveIsa(), KernelIsa::kScalar);
+// The highest supported path at or below `isa`.
+KernelIsa ExpectedFallback(KernelIsa isa) {
+  if (isa == KernelIsa::kAvx512 && !CpuHasAvx512()) isa = KernelIsa::kAvx2;
+  if (isa == KernelIsa::kAvx2 && !CpuHasAvx2()) isa = KernelIsa::kScalar;
+  return isa;
+}
+
+TEST(KernelsIsa, AnAvx512CpuHasAvx2) {
+  EXPECT_TRUE(!CpuHasAvx512() || CpuHasAvx2());
+  EXPECT_EQ(BestSupportedIsa(), ExpectedFallback(KernelIsa::kAvx512));
+}
+
+TEST(KernelsIsa, SetIsaForTestingFallsBackToTheHighestSupportedBelow) {
+  IsaScope scope(KernelIsa::kScalar);
+  for (KernelIsa isa : kAllIsas) {
+    SetIsaForTesting(isa);
+    EXPECT_EQ(ActiveIsa(), ExpectedFallback(isa)) << IsaName(isa);
+  }
+}
+
+TEST(KernelsIsa, EnvironmentCapsThePath) {
+  EXPECT_EQ(internal::IsaForEnvironment("scalar"), KernelIsa::kScalar);
+  EXPECT_EQ(internal::IsaForEnvironment("avx2"), ExpectedFallback(KernelIsa::kAvx2));
+  EXPECT_EQ(internal::IsaForEnvironment("avx512"), BestSupportedIsa());
+  // Unset, empty or unknown (names are case-sensitive): the best path.
+  EXPECT_EQ(internal::IsaForEnvironment(nullptr), BestSupportedIsa());
+  EXPECT_EQ(internal::IsaForEnvironment(""), BestSupportedIsa());
+  EXPECT_EQ(internal::IsaForEnvironment("AVX2"), BestSupportedIsa());
 }
 
 TEST(KernelsTypes, SupportsExactlyTheListedTypes) {
@@ -526,6 +760,7 @@ TEST(KernelsF16, DecodesEveryHalfExactly) {
     const float got = F16ToF32(static_cast<uint16_t>(h));
     if (std::isnan(ref)) {
       EXPECT_TRUE(std::isnan(got)) << std::hex << h;
+      EXPECT_NE(std::bit_cast<uint32_t>(got) & 0x400000u, 0u) << "not quiet: " << std::hex << h;
     } else {
       EXPECT_EQ(got, ref) << std::hex << h;
       EXPECT_EQ(std::signbit(got), (h & 0x8000) != 0) << std::hex << h;  // incl. -0
@@ -545,6 +780,32 @@ TEST(KernelsF16, EveryHalfRoundTrips) {
     } else {
       EXPECT_EQ(back, h) << std::hex << h;
     }
+  }
+}
+
+// The vector paths convert with the F16C instructions, the scalar path with integer
+// arithmetic (the tests above check the active one): both must give the same bits, NaNs
+// included, for every half and for floats across the whole range (random bit patterns:
+// subnormals, overflow, NaN payloads) and the rounding midpoints.
+TEST(KernelsF16, HardwareAndPortableConversionsAgreeBitForBit) {
+  SKIP_UNLESS_SUPPORTED(KernelIsa::kAvx2);
+  IsaScope scope(KernelIsa::kAvx2);
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const auto half = static_cast<uint16_t>(h);
+    ASSERT_EQ(std::bit_cast<uint32_t>(F16ToF32(half)),
+              std::bit_cast<uint32_t>(internal::F16ToF32Portable(half)))
+        << std::hex << h;
+  }
+  std::vector<float> floats;
+  std::mt19937 rng(16);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 300000; ++i) floats.push_back(std::bit_cast<float>(bits(rng)));
+  for (uint32_t h = 0; h < 0x7C00; ++h) {
+    const float mid = static_cast<float>((RefHalf(static_cast<uint16_t>(h)) + RefHalf(h + 1)) / 2);
+    floats.insert(floats.end(), {mid, -mid, std::nextafter(mid, 0.0f), std::nextafter(mid, kInf)});
+  }
+  for (float f : floats) {
+    ASSERT_EQ(F32ToF16(f), internal::F32ToF16Portable(f)) << std::hex << std::bit_cast<uint32_t>(f);
   }
 }
 

@@ -686,6 +686,72 @@ void AxpyF32Avx2(float a, const float* x, float* y, size_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+// ---- F16 rows (attention over an F16 cache) ----
+// The same operations as the scalar definitions in kernels.cc, 8 elements at a time: F16C
+// conversions round to nearest even like F32ToF16, and _mm256_fmadd_ps is the fused
+// multiply-add of std::fma, so the bits agree.
+
+namespace {
+
+constexpr int kToF16 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+inline __m256 LoadF16x8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline void StoreF16x8(uint16_t* p, __m256 v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, kToF16));
+}
+inline uint16_t ToF16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, kToF16)); }
+
+}  // namespace
+
+void F16ToF32RowAvx2(const uint16_t* h, float* out, size_t n) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) _mm256_storeu_ps(out + i, LoadF16x8(h + i));
+  for (; i < n; ++i) out[i] = _cvtsh_ss(h[i]);
+}
+
+void F32ToF16RowAvx2(const float* x, uint16_t* out, size_t n) {
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) StoreF16x8(out + i, _mm256_loadu_ps(x + i));
+  for (; i < n; ++i) out[i] = ToF16(x[i]);
+}
+
+float DotF32F16RowAvx2(const float* a, const uint16_t* b, size_t n) {
+  static_assert(kF16DotLanes == 4, "one __m256d of partial sums");
+  // Elements i..i+3 of each group of 8 go to partial sums 0..3 in order, then i+4..i+7: the
+  // scalar definition's sum i % 4.
+  __m256d sums = _mm256_setzero_pd();
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const __m256 products = _mm256_mul_ps(_mm256_loadu_ps(a + i), LoadF16x8(b + i));
+    sums = _mm256_add_pd(sums, _mm256_cvtps_pd(_mm256_castps256_ps128(products)));
+    sums = _mm256_add_pd(sums, _mm256_cvtps_pd(_mm256_extractf128_ps(products, 1)));
+  }
+  alignas(32) double s[kF16DotLanes];
+  _mm256_store_pd(s, sums);
+  for (; i < n; ++i) s[i % kF16DotLanes] += static_cast<double>(a[i] * _cvtsh_ss(b[i]));
+  return static_cast<float>((s[0] + s[1]) + (s[2] + s[3]));
+}
+
+void ScaleF16RowAvx2(float a, uint16_t* y, size_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) StoreF16x8(y + i, _mm256_mul_ps(va, LoadF16x8(y + i)));
+  for (; i < n; ++i) y[i] = ToF16(a * _cvtsh_ss(y[i]));
+}
+
+void AxpyF16RowAvx2(float a, const uint16_t* x, uint16_t* y, size_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    StoreF16x8(y + i, _mm256_fmadd_ps(LoadF16x8(x + i), va, LoadF16x8(y + i)));
+  }
+  for (; i < n; ++i)
+    y[i] = ToF16(_mm_cvtss_f32(
+        _mm_fmadd_ss(_mm_set_ss(_cvtsh_ss(x[i])), _mm_set_ss(a), _mm_set_ss(_cvtsh_ss(y[i])))));
+}
+
 }  // namespace warden::engine::internal
 
 #endif  // WARDEN_HAVE_AVX2_KERNELS
