@@ -58,22 +58,6 @@ std::string MiB(uint64_t bytes) {
   return std::to_string((bytes + (uint64_t{1} << 20) - 1) >> 20) + " MiB";
 }
 
-// Attention over an F16 cache (see AttendF16). Scalar: per step these touch head_dim values,
-// far less than the matrix products; a vector version belongs in kernels.h if profiles say so.
-// Score: float products summed in double (as ggml's f16 dot does for short rows).
-float DotF32F16(const float* q, const uint16_t* k, size_t n) {
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(q[i] * F16ToF32(k[i]));
-  return static_cast<float>(sum);
-}
-void ScaleF16(uint16_t* y, float factor, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] = F32ToF16(F16ToF32(y[i]) * factor);
-}
-// y += x * w, rounded to f16 after one fused multiply-add in f32.
-void MadF16(const uint16_t* x, float w, uint16_t* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] = F32ToF16(std::fma(F16ToF32(x[i]), w, F16ToF32(y[i])));
-}
-
 }  // namespace
 
 std::string_view KvCacheTypeName(KvCacheType type) {
@@ -265,17 +249,17 @@ void Context::AttendF16(const float* q, const uint16_t* k, const uint16_t* v, si
   float max = -INFINITY;
   float sum = 0.0f;
   for (size_t j = 0; j < n_keys; ++j) {
-    const float s = DotF32F16(q16, k + j * kv_dim_, head_dim) * scale;
+    const float s = DotF32F16Row(q16, k + j * kv_dim_, head_dim) * scale;
     float rescale = 1.0f;  // factor for what was accumulated so far
     float weight = 1.0f;   // factor for this value
     if (s > max) {
       rescale = std::exp(max - s);
       max = s;
-      ScaleF16(acc16, rescale, head_dim);
+      ScaleF16Row(rescale, acc16, head_dim);
     } else {
       weight = std::exp(s - max);
     }
-    MadF16(v + j * kv_dim_, weight, acc16, head_dim);
+    AxpyF16Row(weight, v + j * kv_dim_, acc16, head_dim);
     sum = sum * rescale + weight;
   }
   const float inv = sum == 0.0f ? 0.0f : 1.0f / sum;

@@ -22,13 +22,13 @@
 // the same order whatever the thread count and however the work is split, so the same calls
 // give bit-identical logits with 1 or 16 threads. How tokens are grouped into calls can
 // matter: the matrix kernels compute a batch of fewer than kFloatActivationMinTokens tokens
-// exactly as they compute one token, but a longer batch (a prompt) with quantized weights
-// takes float activations instead of 8-bit ones (engine/kernels.h), which is closer to exact
-// arithmetic and differs from token-at-a-time decoding in the low bits. forward_test checks
+// exactly as they compute one token, but a longer batch (a prompt) takes the prefill kernels
+// (float FMA tiles, or 8-bit VNNI tiles for Q8_0/Q4_0 on AVX-512; engine/kernels.h), whose
+// summation order differs from token-at-a-time decoding in the low bits. forward_test checks
 // both properties.
 //
-// Memory: the KV cache holds n_ctx x n_layer x 2 x (n_head_kv * head_dim) floats (F32; an
-// F16 cache would halve it, not done yet). It is allocated but not touched at Create, so
+// Memory: the KV cache holds n_ctx x n_layer x 2 x (n_head_kv * head_dim) values, 2 bytes
+// each (F16, the default) or 4 (F32). It is allocated but not touched at Create, so
 // resident memory grows with the positions actually used. Scratch grows to the largest batch
 // seen (capped by n_batch) and is then reused: decoding allocates nothing after the first
 // call of a given size.
