@@ -698,6 +698,32 @@ TEST(KernelsAvx2, QuantizedActivationsAreIdenticalToScalar) {
   }
 }
 
+// A hostile model can drive activations to inf or NaN. Quantizing them must stay defined
+// (the fuzzer found an int32 overflow of the block sum here) and agree across paths: NaN
+// becomes 0, everything is clamped to +-127, sums come from the clamped values.
+TEST(KernelsAvx2, NonFiniteActivationsQuantizeLikeScalar) {
+  if (!CpuHasAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::vector<float> x(64, 0.5f);
+  x[1] = INFINITY;
+  x[2] = -INFINITY;
+  x[3] = NAN;
+  x[40] = NAN;  // second block: NaN only (amax is NaN-free there)
+  MatMulInput scalar, avx2;
+  {
+    IsaScope s(KernelIsa::kScalar);
+    scalar.Prepare(kGgmlTypeQ4_0, x.data(), 1, 64);
+  }
+  {
+    IsaScope s(KernelIsa::kAvx2);
+    avx2.Prepare(kGgmlTypeQ4_0, x.data(), 1, 64);
+  }
+  EXPECT_EQ(std::memcmp(scalar.quants(0), avx2.quants(0), 64), 0);
+  for (size_t b = 0; b < 2; ++b) {
+    EXPECT_EQ(scalar.sums(0)[b], avx2.sums(0)[b]) << "block " << b;
+    EXPECT_LE(std::abs(avx2.sums(0)[b]), 32 * 127) << "block " << b;
+  }
+}
+
 TEST(KernelsIsa, NamesAreStable) {
   EXPECT_EQ(IsaName(KernelIsa::kScalar), "scalar");
   EXPECT_EQ(IsaName(KernelIsa::kAvx2), "avx2");

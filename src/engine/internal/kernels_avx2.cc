@@ -523,10 +523,18 @@ void QuantizeActivationsAvx2(const float* x, size_t n, int8_t* quants, float* sc
     const float d = amax / kQ8ActivationMax;
     const float inv = d != 0 ? 1.0f / d : 0.0f;
     const __m256 vinv = _mm256_set1_ps(inv);
+    // Garbage activations (inf or NaN from a hostile model) must neither overflow the block
+    // sum nor disagree with the scalar path: a NaN product becomes 0 and everything is clamped
+    // to +-127 before summing, exactly as QuantizeActivationsScalar does.
+    const __m256 q_max = _mm256_set1_ps(kQ8ActivationMax);
+    const __m256 q_min = _mm256_set1_ps(-kQ8ActivationMax);
     __m256i q[4];
     for (int k = 0; k < 4; ++k) {
-      q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], vinv),
-                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      const __m256 scaled = _mm256_mul_ps(v[k], vinv);
+      const __m256 ordered = _mm256_cmp_ps(scaled, scaled, _CMP_ORD_Q);
+      const __m256 rounded = _mm256_and_ps(
+          _mm256_round_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), ordered);
+      q[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(rounded, q_min), q_max));
     }
     const __m256i total =
         _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
