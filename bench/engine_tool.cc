@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "engine/context.h"
 #include "engine/kernels.h"
 #include "engine/model.h"
@@ -79,6 +81,41 @@ int WriteModel(int argc, char** argv) {
   return 0;
 }
 
+// Sums n words with four independent 256-bit accumulators: as fast as the memory can deliver
+// (a scalar loop is limited by the core, ~16 GB/s here, below what decode itself streams).
+__attribute__((target("avx2"))) uint64_t SumWordsAvx2(const uint64_t* p, size_t n) {
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 4; ++k) {
+      acc[k] = _mm256_add_epi64(
+          acc[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 4 * k)));
+    }
+  }
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes),
+                     _mm256_add_epi64(_mm256_add_epi64(acc[0], acc[1]),
+                                      _mm256_add_epi64(acc[2], acc[3])));
+  uint64_t sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+uint64_t SumWords(const uint64_t* p, size_t n) {
+  if (__builtin_cpu_supports("avx2")) return SumWordsAvx2(p, n);
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += p[i];
+    s1 += p[i + 1];
+    s2 += p[i + 2];
+    s3 += p[i + 3];
+  }
+  for (; i < n; ++i) s0 += p[i];
+  return s0 + s1 + s2 + s3;
+}
+
 // Copy: a[i] -> b[i] over two arrays much larger than the caches, split across threads;
 // counts read + write bytes as STREAM does. Read: a sum over one array (reads only).
 int Bandwidth(int argc, char** argv) {
@@ -101,18 +138,7 @@ int Bandwidth(int argc, char** argv) {
     parallel([&](size_t lo, size_t hi) { std::memcpy(&b[lo], &a[lo], (hi - lo) * 8); });
     const double c = std::chrono::duration<double>(Clock::now() - t0).count();
     t0 = Clock::now();
-    parallel([&](size_t lo, size_t hi) {
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      size_t i = lo;
-      for (; i + 4 <= hi; i += 4) {
-        s0 += a[i];
-        s1 += a[i + 1];
-        s2 += a[i + 2];
-        s3 += a[i + 3];
-      }
-      for (; i < hi; ++i) s0 += a[i];
-      sums[lo * threads / n] = s0 + s1 + s2 + s3;
-    });
+    parallel([&](size_t lo, size_t hi) { sums[lo * threads / n] = SumWords(&a[lo], hi - lo); });
     const double rd = std::chrono::duration<double>(Clock::now() - t0).count();
     if (r > 0) {
       copy.push_back(2.0 * bytes / c / 1e9);
