@@ -120,8 +120,10 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
                        formats::kGgmlTypeQ4_K, kGgmlTypeQ6_K}) {
     for (KernelIsa isa : {KernelIsa::kAvx512, KernelIsa::kAvx2, KernelIsa::kScalar}) {
       for (int64_t tokens : {1, 128}) {
-        // AVX-512 changes only prefill (decode runs the AVX2 code).
-        if (isa == KernelIsa::kAvx512 && tokens == 1) continue;
+        // AVX-512 decode has its own kernels for Q8_0 and F16 only (the rest runs the AVX2
+        // code).
+        const bool avx512_decode = type == kGgmlTypeQ8_0 || type == kGgmlTypeF16;
+        if (isa == KernelIsa::kAvx512 && tokens == 1 && !avx512_decode) continue;
         b->Args({type, 768, 768, tokens, static_cast<int64_t>(isa)});
         b->Args({type, 3072, 768, tokens, static_cast<int64_t>(isa)});
       }
@@ -132,8 +134,11 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
           b->Args({type, 3072, 768, tokens, static_cast<int64_t>(isa)});
       }
       // Larger than any core's private caches: decode streams from the shared cache or memory
-      // (AVX2 only: the scalar path is not the one to size memory bandwidth with).
-      if (isa == KernelIsa::kAvx2) b->Args({type, 8192, 4096, 1, static_cast<int64_t>(isa)});
+      // (not the scalar path: it is not the one to size memory bandwidth with).
+      if (isa == KernelIsa::kAvx2 ||
+          (isa == KernelIsa::kAvx512 && (type == kGgmlTypeQ8_0 || type == kGgmlTypeF16))) {
+        b->Args({type, 8192, 4096, 1, static_cast<int64_t>(isa)});
+      }
     }
   }
 }

@@ -782,6 +782,8 @@ void MatMul(const WeightView& w, const MatMulInput& x, float* y, size_t y_stride
       x.layout() == MatMulInput::Layout::kQuantPanels) {
     return internal::MatMulAvx512(w, x, y, y_stride, row_begin, row_end);
   }
+  // Few tokens: the AVX-512 decode products (Q8_0, F16); the rest falls back to AVX2 there.
+  if (UseAvx512()) return internal::MatMulAvx512(w, x, y, y_stride, row_begin, row_end);
 #endif
 #if WARDEN_HAVE_AVX2_KERNELS
   if (UseAvx2()) return internal::MatMulAvx2(w, x, y, y_stride, row_begin, row_end);

@@ -4,8 +4,9 @@
 //
 // Paths (KernelIsa): every kernel has a portable scalar path and an AVX2+FMA+F16C path; on CPUs
 // with AVX-512 (F, BW, VL, DQ, VNNI) the prefill products (kFloatActivationMinTokens or more
-// tokens) take an AVX-512 path, everything else staying on the AVX2 code. The highest path the
-// CPU and the build support is chosen once at run time; the environment variable
+// tokens) and the Q8_0 and F16 decode products (fewer tokens) take an AVX-512 path, everything
+// else staying on the AVX2 code. The highest path the CPU and the build support is chosen once
+// at run time; the environment variable
 // WARDEN_KERNELS=scalar|avx2 caps it. All paths compute the same mathematics; they differ in
 // float summation order (tests/engine/kernels_test.cc bounds it) and, for Q8_0 and Q4_0
 // prefill, in whether activations are rounded to 8 bits (below).
@@ -94,8 +95,9 @@ size_t WeightRowBytes(uint32_t ggml_type, size_t cols);
 
 // The kernel paths, in increasing order: each one uses the previous one's code for what it
 // does not do itself. kAvx512 implements the prefill products (activations packed in token
-// panels) and uses the AVX2 code for everything else. AMX (tile matrix units on the same
-// CPUs) is a possible next path for prefill, not implemented (kernels_avx512.cc says why).
+// panels) and the Q8_0 and F16 decode products, and uses the AVX2 code for everything else.
+// AMX (tile matrix units on the same CPUs) is a possible next path for prefill, not
+// implemented (kernels_avx512.cc says why).
 enum class KernelIsa { kScalar, kAvx2, kAvx512 };
 // Chosen once: the highest path the CPU supports (CpuHasAvx512, CpuHasAvx2), capped by the
 // environment variable WARDEN_KERNELS=scalar|avx2|avx512 (other values are ignored; a path

@@ -248,7 +248,7 @@ RefProduct RefDot(uint32_t type, const std::vector<double>& w, const float* x) {
 // Worst-case float summation error of a product prepared in `layout`. Scalar and AVX2 sum at
 // most n/4 products per partial sum (4 scalar accumulators, or 8 vector lanes), then combine
 // partial sums, and quantized blocks add two roundings for the scale products; (n/4 + 8) units
-// of roundoff cover all of it. The AVX-512 float panels sum sequentially in chunks of
+// of roundoff cover all of it, and the AVX-512 decode products (16 lanes) as well. The AVX-512 float panels sum sequentially in chunks of
 // kPrefillSumChunk and then add the chunk sums: at most chunk + n/chunk additions in a row.
 // The AVX-512 quantized panels add one exact integer sum per block of 32, scaled with two
 // roundings: n/32 + 8.
@@ -376,6 +376,34 @@ TEST_P(KernelsMatMulTest, PrefillTokenDoesNotDependOnTheRestOfTheBatch) {
   input.Prepare(type, x.data(), short_batch, cols);
   MatMul(w, input, y_short.data(), rows, 0, rows);
   EXPECT_EQ(std::memcmp(y_long.data(), y_short.data(), y_short.size() * sizeof(float)), 0);
+}
+
+// Below kFloatActivationMinTokens every token of a batch gets the bits it gets alone (decode),
+// whatever tile shape its token count selects; odd columns exercise the partial chunks.
+TEST_P(KernelsMatMulTest, ShortBatchTokenEqualsSingleToken) {
+  const auto [type, isa] = GetParam();
+  SKIP_UNLESS_SUPPORTED(isa);
+  IsaScope scope(isa);
+  std::mt19937 rng(type + 17);
+  const size_t rows = 11, cols = BlockSize(type) > 1 ? 29 * BlockSize(type) : 469;
+  const std::string bytes = RandomWeights(type, rows, cols, rng);
+  const WeightView w{type, reinterpret_cast<const uint8_t*>(bytes.data()), rows, cols,
+                     RowBytes(type, cols)};
+  const size_t batch = kFloatActivationMinTokens - 1;
+  const std::vector<float> x = RandomActivations(batch, cols, rng);
+  MatMulInput input;
+  for (size_t n_tokens = 2; n_tokens <= batch; n_tokens += 3) {
+    std::vector<float> y_batch(n_tokens * rows);
+    input.Prepare(type, x.data(), n_tokens, cols);
+    MatMul(w, input, y_batch.data(), rows, 0, rows);
+    for (size_t t = 0; t < n_tokens; ++t) {
+      std::vector<float> y_one(rows);
+      input.Prepare(type, x.data() + t * cols, 1, cols);
+      MatMul(w, input, y_one.data(), rows, 0, rows);
+      EXPECT_EQ(std::memcmp(y_one.data(), y_batch.data() + t * rows, rows * sizeof(float)), 0)
+          << "n_tokens=" << n_tokens << " t=" << t;
+    }
+  }
 }
 
 TEST_P(KernelsMatMulTest, DequantizeRowMatchesReference) {

@@ -2,12 +2,10 @@
 // -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c -mavx2; the dispatcher in
 // engine/kernels.cc calls it only after CpuHasAvx512() said yes.
 //
-// What is here: the prefill products (kFloatActivationMinTokens or more tokens). Decode,
-// activation quantization, dequantization and the vector helpers stay on the AVX2 code:
-// decode streams the weights once per token and is bound by memory, not by vector width (a
-// 256-bit VNNI decode tile for Q8_0 measured 5-10% faster on cache-resident matrices and no
-// faster end to end, not worth a second decode path that must also keep short batches
-// bit-identical to single tokens).
+// What is here: the prefill products (kFloatActivationMinTokens or more tokens), and the
+// decode products (fewer tokens) for Q8_0 and F16 (see "decode" below: the AVX2 Q8_0 tile
+// was bound by instruction count, not memory, at about 8 GB/s per core). The other decode
+// types, activation quantization, dequantization and the vector helpers stay on the AVX2 code.
 //
 // Layout: MatMulInput packs the activations in panels of 16 tokens with one token per vector
 // lane, so that one instruction multiplies a weight (broadcast to all lanes) into 16 tokens
@@ -409,6 +407,267 @@ void MatMulQuantPanels(const WeightView& w, const MatMulInput& x, float* y, size
   }
 }
 
+
+// ---- decode: few tokens (kQuants for Q8_0, kFloats for F16), one dot product per output ----
+// Fewer than kFloatActivationMinTokens tokens: each (row, token) output is a dot product of a
+// weight row with one token. The AVX2 tiles spend about a dozen instructions per Q8_0 block
+// (sign tricks, a float scale product and broadcast per block), which one core cannot issue
+// as fast as the weights stream in; here a chunk of 16 blocks of a row costs 8 vpdpbusd (two
+// blocks per instruction), a shuffle tree that reduces them to 16 exact block sums, one
+// gather of the 16 weight scales and one multiply-add. The weights enter as unsigned bytes
+// w + 128 (a xor), so each block sum is corrected by -128 * sum(q) from MatMulInput::sums.
+// Every output runs the same operation sequence whatever the tile, the row range or the
+// other tokens, so short batches equal single tokens bit for bit; the sequence differs from
+// the AVX2 one (16 float lanes, one term per block, instead of 8 lanes per block).
+
+constexpr size_t kDecodeChunkBlocks = 16;  // blocks per chunk: one lane per block
+constexpr size_t kDecodeMaxTokens = 4;     // tokens per tile
+// Bytes ahead of the current chunk at which the weight rows are prefetched.
+constexpr size_t kDecodePrefetchBytes = 1024;
+
+struct DecodeArgs {
+  const uint8_t* w;  // row r at w + r * w_stride
+  size_t w_stride;
+  const MatMulInput* x;
+  size_t cols;
+  float* y;  // y[t * y_stride + r]
+  size_t y_stride;
+};
+
+// Sum of the 16 lanes (not _mm512_reduce_add_ps: GCC 12's version trips -Wuninitialized).
+inline float SumLanes(__m512 v) {
+  const __m256 h = _mm256_add_ps(_mm512_mask_extractf32x8_ps(_mm256_setzero_ps(), 0xFF, v, 0),
+                                 _mm512_mask_extractf32x8_ps(_mm256_setzero_ps(), 0xFF, v, 1));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Sums the 8 lanes of each block in v[0..7] (v[j] holds block 2j in lanes 0..7 and block
+// 2j+1 in lanes 8..15) into one vector of 16 block sums, block i in lane i. Exact (int32).
+inline __m512i ReduceBlockSums(const __m512i v[8]) {
+  __m512i t[4];
+  for (int i = 0; i < 4; ++i) {
+    // Per 128-bit lane: (a0+a2, b0+b2, a1+a3, b1+b3) of a = v[2i], b = v[2i+1].
+    t[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
+                            _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+  }
+  // Per 128-bit lane L: the sums over that lane of v[0..3] (u0) and v[4..7] (u1).
+  const __m512i u0 = _mm512_add_epi32(_mm512_unpacklo_epi64(t[0], t[1]),
+                                      _mm512_unpackhi_epi64(t[0], t[1]));
+  const __m512i u1 = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2], t[3]),
+                                      _mm512_unpackhi_epi64(t[2], t[3]));
+  // Block 2j is 128-bit lanes 0 and 1 of v[j], block 2j+1 lanes 2 and 3.
+  constexpr int kEven = _MM_SHUFFLE(2, 0, 2, 0), kOdd = _MM_SHUFFLE(3, 1, 3, 1);
+  const __m512i s = _mm512_add_epi32(_mm512_shuffle_i32x4(u0, u1, kEven),
+                                     _mm512_shuffle_i32x4(u0, u1, kOdd));
+  // s holds blocks (0 2 4 6 | 1 3 5 7 | 8 10 12 14 | 9 11 13 15); back to block order.
+  const __m512i order =
+      _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+  return _mm512_permutexvar_epi32(order, s);
+}
+
+// One chunk of `k` (1..16) blocks starting at block b of R rows and T tokens; kFull: k == 16.
+template <int R, int T, bool kFull>
+inline void Q8_0DecodeChunk(const uint8_t* const (&wr)[R], const int8_t* const (&xq)[T],
+                            const float* const (&xd)[T], const int32_t* const (&xs)[T], size_t b,
+                            size_t k, __m512 (&acc)[R][T]) {
+  const __mmask16 block_mask = kFull ? __mmask16(0xFFFF) : __mmask16((1u << k) - 1);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i scale_offsets =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(static_cast<int>(kQ8_0BlockBytes)));
+  __m512 dx[T];
+  __m512i corr[T];
+#pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) {
+    dx[t] = _mm512_maskz_loadu_ps(block_mask, xd[t] + b);
+    corr[t] = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(block_mask, xs[t] + b), 7);
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const uint8_t* base = wr[r] + b * kQ8_0BlockBytes;
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 128), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 192), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 256), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 320), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 384), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 448), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(base + kDecodePrefetchBytes + 512), _MM_HINT_T0);
+    __m512i wv[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      const uint8_t* lo = base + 2 * j * kQ8_0BlockBytes + 2;
+      const uint8_t* hi = lo + kQ8_0BlockBytes;
+      if (kFull) {
+        wv[j] = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo))),
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi)), 1);
+      } else {
+        const __m256i l = 2 * static_cast<size_t>(j) < k
+                              ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo))
+                              : _mm256_set1_epi8(static_cast<char>(0x80));
+        const __m256i h = 2 * static_cast<size_t>(j) + 1 < k
+                              ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi))
+                              : _mm256_set1_epi8(static_cast<char>(0x80));
+        wv[j] = _mm512_inserti64x4(_mm512_castsi256_si512(l), h, 1);
+      }
+      wv[j] = _mm512_xor_si512(wv[j], flip);  // w + 128 (missing blocks: 0)
+    }
+    const __m512i wd_half =
+        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), block_mask, scale_offsets, base, 1);
+    const __m512 wd = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(wd_half));
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      __m512i v[8];
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const int8_t* xp = xq[t] + (b + 2 * j) * kQ8BlockSize;
+        __m512i xv;
+        if (kFull) {
+          xv = _mm512_loadu_si512(xp);
+        } else {
+          const size_t left = k > 2 * static_cast<size_t>(j) ? k - 2 * static_cast<size_t>(j) : 0;
+          const __mmask64 m = left >= 2 ? ~__mmask64(0) : left == 1 ? __mmask64(0xFFFFFFFFu) : 0;
+          xv = _mm512_maskz_loadu_epi8(m, xp);
+        }
+        v[j] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[j], xv);
+      }
+      const __m512i sums = _mm512_sub_epi32(ReduceBlockSums(v), corr[t]);
+      acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(wd, dx[t]), acc[r][t]);
+    }
+  }
+}
+
+template <int R, int T>
+void Q8_0DecodeTile(const DecodeArgs& a, size_t r0, size_t t0) {
+  const size_t blocks = a.cols / kQ8BlockSize;
+  const uint8_t* wr[R];
+  const int8_t* xq[T];
+  const float* xd[T];
+  const int32_t* xs[T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) wr[r] = a.w + (r0 + r) * a.w_stride;
+#pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) {
+    xq[t] = a.x->quants(t0 + t);
+    xd[t] = a.x->scales(t0 + t);
+    xs[t] = a.x->sums(t0 + t);
+  }
+  __m512 acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  size_t b = 0;
+  for (; b + kDecodeChunkBlocks <= blocks; b += kDecodeChunkBlocks) {
+    Q8_0DecodeChunk<R, T, true>(wr, xq, xd, xs, b, kDecodeChunkBlocks, acc);
+  }
+  if (b < blocks) Q8_0DecodeChunk<R, T, false>(wr, xq, xd, xs, b, blocks - b, acc);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      a.y[(t0 + t) * a.y_stride + r0 + r] = SumLanes(acc[r][t]);
+    }
+  }
+}
+
+// F16 weights times float activations: 16 columns per step, the last step masked, so every
+// output sums 16 lanes the same way whatever the tile.
+template <int R, int T>
+void F16DecodeTile(const DecodeArgs& a, size_t r0, size_t t0) {
+  const size_t n = a.cols;
+  const uint16_t* wr[R];
+  const float* xt[T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    wr[r] = reinterpret_cast<const uint16_t*>(a.w + (r0 + r) * a.w_stride);
+  }
+#pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) xt[t] = a.x->floats(t0 + t);
+  __m512 acc[R][T];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(wr[r] + i) + kDecodePrefetchBytes, _MM_HINT_T0);
+      wv[r] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[r] + i)));
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_loadu_ps(xt[t] + i);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    __m512 wv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, wr[r] + i));
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, xt[t] + i);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      a.y[(t0 + t) * a.y_stride + r0 + r] = SumLanes(acc[r][t]);
+    }
+  }
+}
+
+using DecodeTileFn = void (*)(const DecodeArgs&, size_t r0, size_t t0);
+// Indexed by token count - 1: rows[k] x (k+1) tokens for the body, 1 x (k+1) for the rest.
+struct DecodeTiles {
+  size_t rows[kDecodeMaxTokens];
+  DecodeTileFn wide[kDecodeMaxTokens];
+  DecodeTileFn narrow[kDecodeMaxTokens];
+};
+constexpr DecodeTiles kQ8_0DecodeTiles = {
+    {4, 2, 2, 2},
+    {Q8_0DecodeTile<4, 1>, Q8_0DecodeTile<2, 2>, Q8_0DecodeTile<2, 3>, Q8_0DecodeTile<2, 4>},
+    {Q8_0DecodeTile<1, 1>, Q8_0DecodeTile<1, 2>, Q8_0DecodeTile<1, 3>, Q8_0DecodeTile<1, 4>}};
+constexpr DecodeTiles kF16DecodeTiles = {
+    {4, 4, 4, 3},
+    {F16DecodeTile<4, 1>, F16DecodeTile<4, 2>, F16DecodeTile<4, 3>, F16DecodeTile<3, 4>},
+    {F16DecodeTile<1, 1>, F16DecodeTile<1, 2>, F16DecodeTile<1, 3>, F16DecodeTile<1, 4>}};
+
+// Rows in blocks that stay in L2 while every group of tokens passes over them.
+constexpr size_t kDecodeRowBlockBytes = 192 << 10;
+
+void MatMulDecode(const DecodeTiles& tiles, const WeightView& w, const MatMulInput& x, float* y,
+                  size_t y_stride, size_t row_begin, size_t row_end) {
+  const size_t block_rows = std::max<size_t>(1, kDecodeRowBlockBytes / std::max<size_t>(1, w.row_bytes));
+  const size_t n_tokens = x.n_tokens();
+  for (size_t rb = row_begin; rb < row_end; rb += block_rows) {
+    const size_t rows = std::min(block_rows, row_end - rb);
+    const DecodeArgs a{w.data + rb * w.row_bytes, w.row_bytes, &x, w.cols, y + rb, y_stride};
+    for (size_t t0 = 0; t0 < n_tokens; t0 += kDecodeMaxTokens) {
+      const size_t tokens = std::min(kDecodeMaxTokens, n_tokens - t0);
+      const size_t step = tiles.rows[tokens - 1];
+      size_t r = 0;
+      for (; r + step <= rows; r += step) tiles.wide[tokens - 1](a, r, t0);
+      for (; r < rows; ++r) tiles.narrow[tokens - 1](a, r, t0);
+    }
+  }
+}
+
 }  // namespace
 
 bool HasQuantPanelKernel(uint32_t weight_type) {
@@ -463,6 +722,16 @@ void MatMulAvx512(const WeightView& w, const MatMulInput& x, float* y, size_t y_
       return MatMulFloatPanels(w, x, y, y_stride, row_begin, row_end);
     case MatMulInput::Layout::kQuantPanels:
       return MatMulQuantPanels(w, x, y, y_stride, row_begin, row_end);
+    case MatMulInput::Layout::kQuants:
+      if (w.type == kGgmlTypeQ8_0) {
+        return MatMulDecode(kQ8_0DecodeTiles, w, x, y, y_stride, row_begin, row_end);
+      }
+      return MatMulAvx2(w, x, y, y_stride, row_begin, row_end);
+    case MatMulInput::Layout::kFloats:
+      if (w.type == formats::kGgmlTypeF16) {
+        return MatMulDecode(kF16DecodeTiles, w, x, y, y_stride, row_begin, row_end);
+      }
+      return MatMulAvx2(w, x, y, y_stride, row_begin, row_end);
     default:
       return MatMulAvx2(w, x, y, y_stride, row_begin, row_end);
   }
