@@ -24,9 +24,9 @@ int RunTokenize(const TokenizeArgs& a) {
   constexpr std::string_view kCmd = "tokenize";
   auto text = ReadTextArgument(a.text, kMaxTextBytes);
   if (!text) return Fail(kCmd, text.error());
-  auto loaded = LoadModel(a.model);
+  auto loaded = LoadTokenizer(a.model);
   if (!loaded) return Fail(kCmd, loaded.error());
-  const engine::Tokenizer& tok = *loaded->tokenizer;
+  const engine::Tokenizer& tok = *loaded;
   engine::EncodeOptions options;
   options.add_special = !a.no_special;
   options.parse_special = a.parse_special;
@@ -69,9 +69,11 @@ int RunTokenize(const TokenizeArgs& a) {
 void RegisterTokenize(CLI::App& app, int* exit_code) {
   auto* cmd = AddCommand(&app, "tokenize", "Print the token ids a model sees for a text");
   LongHelp(cmd,
-           "Tokenize TEXT (or standard input with -) with the vocabulary of a GGUF model, as\n"
-           "the engine does before generating: SentencePiece (llama) or byte-level BPE (gpt2,\n"
-           "llama-bpe, falcon) from the file's own metadata. By default the model's special\n"
+           "Tokenize TEXT (or standard input with -) with the vocabulary of a GGUF file, as\n"
+           "the engine does before generating: SentencePiece (llama), byte-level BPE (gpt2,\n"
+           "llama-bpe, falcon, qwen2, ...) or WordPiece (bert) from the file's own metadata.\n"
+           "Any GGUF with a vocabulary works, also vocabulary-only files and architectures\n"
+           "the engine does not run. By default the model's special\n"
            "tokens are added (BOS for llama models) and special-token texts in the input stay\n"
            "plain text. Prints the ids on one line; --pieces prints one token per line with\n"
            "its vocabulary string; --json prints one object {model, count, tokens, pieces}.\n"

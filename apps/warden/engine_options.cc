@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/files.h"
+#include "formats/gguf.h"
 #include "cli.h"
 
 namespace warden::cli {
@@ -18,6 +19,13 @@ Result<LoadedModel> LoadModel(const std::string& path) {
                           engine::Tokenizer::FromGguf(loaded.model->gguf(), path));
   loaded.tokenizer = std::make_shared<const engine::Tokenizer>(std::move(tokenizer));
   return loaded;
+}
+
+Result<engine::Tokenizer> LoadTokenizer(const std::string& path) {
+  WARDEN_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::Open(path));
+  WARDEN_ASSIGN_OR_RETURN(MappedRegion map, file.MapAll());
+  WARDEN_ASSIGN_OR_RETURN(formats::GgufFile gguf, formats::ParseGguf(map.bytes(), path));
+  return engine::Tokenizer::FromGguf(gguf, path);
 }
 
 void AddModelOption(CLI::App* cmd, std::string& path) {

@@ -24,6 +24,10 @@ struct LoadedModel {
 // Loads the model and builds its tokenizer; errors name the file.
 Result<LoadedModel> LoadModel(const std::string& path);
 
+// Builds the tokenizer of any GGUF file with a vocabulary (a full model of any architecture,
+// or a vocabulary-only file): only the header is read, no tensor is checked.
+Result<engine::Tokenizer> LoadTokenizer(const std::string& path);
+
 // Adds --model (default: the bundled model).
 void AddModelOption(CLI::App* cmd, std::string& path);
 

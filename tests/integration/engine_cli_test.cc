@@ -53,6 +53,25 @@ TEST(EngineCliTest, TokenizeNoSpecialDropsBos) {
   EXPECT_EQ(r.out, "403 407 261 378\n");
 }
 
+TEST(EngineCliTest, TokenizeReadsAnyGgufWithAVocabulary) {
+  // A vocabulary-only GGUF of an architecture the engine does not run (GPT-2's BPE).
+  RunResult r = Warden({"tokenize", "--model",
+                        std::string(WARDEN_EXTRACTED_TESTDATA_DIR) + "/vocab/ggml-vocab-gpt-2.gguf",
+                        "Hello world"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "15496 995\n");
+}
+
+TEST(EngineCliTest, GenerateRefusesAnArchitectureItDoesNotRun) {
+  RunResult r = Warden({"generate", "--model",
+                        std::string(WARDEN_EXTRACTED_TESTDATA_DIR) + "/vocab/ggml-vocab-gpt-2.gguf",
+                        "-n", "2"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find("architecture \"gpt2\" is not supported (supported: llama)"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(EngineCliTest, TokenizeInvalidUtf8IsMalformedInput) {
   RunResult r = Warden({"tokenize", std::string("ok \xC3\x28 bad")});
   EXPECT_EQ(r.exit_code, 3) << Describe(r);
