@@ -13,14 +13,11 @@
 namespace warden::engine {
 namespace {
 
+using formats::GgufTokenType;
 using formats::GgufValue;
 using formats::GgufValueType;
 
 // SentencePiece token types as llama.cpp numbers them (llama_token_type).
-constexpr int32_t kTokenNormal = 1;
-constexpr int32_t kTokenUnknown = 2;
-constexpr int32_t kTokenControl = 3;
-constexpr int32_t kTokenByte = 6;
 constexpr size_t kByteTokens = 256;
 // Norm weights are drawn from [1 - kNormSpread, 1 + kNormSpread].
 constexpr float kNormSpread = 0.25f;
@@ -101,20 +98,20 @@ Status AddVocabulary(const SyntheticModelSpec& s, formats::GgufWriter& w) {
   tokens.reserve(s.n_vocab);
   scores.reserve(s.n_vocab);
   types.reserve(s.n_vocab);
-  auto add = [&](std::string piece, float score, int32_t type) {
+  auto add = [&](std::string piece, float score, GgufTokenType type) {
     tokens.push_back(GgufValue::String(std::move(piece)));
     scores.push_back(GgufValue::F32(score));
-    types.push_back(GgufValue::I32(type));
+    types.push_back(GgufValue::I32(static_cast<int32_t>(type)));
   };
-  add("<unk>", 0.0f, kTokenUnknown);
-  add("<s>", 0.0f, kTokenControl);
-  add("</s>", 0.0f, kTokenControl);
+  add("<unk>", 0.0f, GgufTokenType::kUnknown);
+  add("<s>", 0.0f, GgufTokenType::kControl);
+  add("</s>", 0.0f, GgufTokenType::kControl);
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (size_t b = 0; b < kByteTokens; ++b) {
-    add(std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">", 0.0f, kTokenByte);
+    add(std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">", 0.0f, GgufTokenType::kByte);
   }
   for (size_t k = 0; tokens.size() < s.n_vocab; ++k) {
-    add(FillerPiece(k), -static_cast<float>(k + 1), kTokenNormal);
+    add(FillerPiece(k), -static_cast<float>(k + 1), GgufTokenType::kNormal);
   }
   WARDEN_RETURN_IF_ERROR(w.AddString("tokenizer.ggml.model", "llama"));
   WARDEN_RETURN_IF_ERROR(w.AddMetadata(

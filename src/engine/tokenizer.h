@@ -41,16 +41,8 @@ enum class TokenizerKind { kSpm, kBpe, kWpm };
 // "spm", "bpe", "wpm".
 std::string_view TokenizerKindName(TokenizerKind kind);
 
-// GGUF tokenizer.ggml.token_type values.
-enum class TokenType : int32_t {
-  kUndefined = 0,
-  kNormal = 1,
-  kUnknown = 2,
-  kControl = 3,
-  kUserDefined = 4,
-  kUnused = 5,
-  kByte = 6,
-};
+// GGUF tokenizer.ggml.token_type values (formats/gguf.h).
+using TokenType = formats::GgufTokenType;
 
 struct EncodeOptions {
   bool add_special = true;  // BOS (and EOS) as the vocabulary's add_bos/add_eos say

@@ -101,6 +101,18 @@ struct GgufValue {
   friend bool operator==(const GgufValue&, const GgufValue&) = default;
 };
 
+// Values of `tokenizer.ggml.token_type` (llama.cpp's llama_token_type), one per vocabulary
+// token: the converter, the synthetic-model writer and the tokenizer all speak these.
+enum class GgufTokenType : int32_t {
+  kUndefined = 0,
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6,
+};
+
 struct GgufTensorInfo {
   std::string name;
   std::vector<uint64_t> dims;  // ggml order: dims[0] is the innermost dimension

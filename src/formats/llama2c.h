@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "formats/gguf.h"
 
 namespace warden::formats {
 
@@ -96,16 +97,6 @@ struct Llama2cVocab {
 // not UTF-8; bytes are left after the last token (a vocabulary size mismatch).
 Result<Llama2cVocab> ParseLlama2cTokenizer(std::span<const uint8_t> file, std::string_view source,
                                            uint32_t vocab_size, const Llama2cLimits& limits = {});
-
-// GGUF token types (llama.cpp's llama_token_type).
-enum class GgufTokenType : int32_t {
-  kNormal = 1,
-  kUnknown = 2,
-  kControl = 3,
-  kUserDefined = 4,
-  kUnused = 5,
-  kByte = 6,
-};
 
 // The SentencePiece form of llama2.c token `id`: id 0 "<unk>", 1 "<s>", 2 "</s>", every
 // other token with each space replaced by U+2581 ("▁"); and its type.
