@@ -336,6 +336,21 @@ class ChunkCursor {
   std::vector<Span>& out_;
 };
 
+// The tail the regexes share, `\s+(?!\S)|\s+`, over the n_ws whitespace code points at pos
+// (a run followed by more text leaves its last one to start the next piece), or else one
+// code point on its own. Emits the piece; returns the position after it.
+size_t EmitWhitespaceOrOne(ChunkCursor& c, size_t pos, size_t n_ws) {
+  if (n_ws > 1 && c.Cp(pos + n_ws) != kOutOfChunk) {
+    pos += n_ws - 1;
+  } else if (n_ws > 0) {
+    pos += n_ws;
+  } else {
+    ++pos;
+  }
+  c.Emit(pos);
+  return pos;
+}
+
 // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 void SplitGpt2(const CpText& t, Span chunk, std::vector<Span>& out) {
   ChunkCursor c(t, chunk, out);
@@ -378,17 +393,7 @@ void SplitGpt2(const CpText& t, Span chunk, std::vector<Span>& out) {
     }
     size_t n_ws = 0;
     while (c.Flags(pos + n_ws) & kCpWhitespace) ++n_ws;
-    if (n_ws > 1 && c.Cp(pos + n_ws) != kOutOfChunk) {  // \s+(?!\S): leave one for the next
-      pos += n_ws - 1;
-      c.Emit(pos);
-      continue;
-    }
-    if (n_ws > 0) {
-      pos += n_ws;
-      c.Emit(pos);
-      continue;
-    }
-    c.Emit(++pos);
+    pos = EmitWhitespaceOrOne(c, pos, n_ws);
   }
 }
 
@@ -454,17 +459,7 @@ void SplitLlama3(const CpText& t, Span chunk, size_t max_digits, std::vector<Spa
       c.Emit(pos);
       continue;
     }
-    if (n_ws > 1 && c.Cp(pos + n_ws) != kOutOfChunk) {
-      pos += n_ws - 1;
-      c.Emit(pos);
-      continue;
-    }
-    if (n_ws > 0) {
-      pos += n_ws;
-      c.Emit(pos);
-      continue;
-    }
-    c.Emit(++pos);
+    pos = EmitWhitespaceOrOne(c, pos, n_ws);
   }
 }
 
