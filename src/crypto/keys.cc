@@ -536,19 +536,24 @@ Status WriteKeyPair(const PrivateKey& key, const std::string& path, bool overwri
   return WriteFileAtomic(pub_path, public_pem, 0644);
 }
 
-Result<PrivateKey> LoadPrivateKey(const std::string& path) {
-  WARDEN_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::Open(path));
-  // Checked on the open descriptor, so the mode is that of the bytes we read.
+Status CheckSecretFileMode(int fd, const std::string& path, std::string_view what) {
   struct stat st;
-  if (fstat(file.fd(), &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
+  if (fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return PermissionDeniedError(path + ": permissions " + mode +
-                                 " are too open: a private key must not be accessible by group "
-                                 "or others (chmod 600 " +
-                                 path + ")");
+    return PermissionDeniedError(path + ": permissions " + mode + " are too open: " +
+                                 std::string(what) +
+                                 " must not be accessible by group or others (chmod 600 " + path +
+                                 ")");
   }
+  return Status::Ok();
+}
+
+Result<PrivateKey> LoadPrivateKey(const std::string& path) {
+  WARDEN_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::Open(path));
+  // Checked on the open descriptor, so the mode is that of the bytes we read.
+  WARDEN_RETURN_IF_ERROR(CheckSecretFileMode(file.fd(), path, "a private key"));
   if (file.size() > kMaxKeyFileBytes) {
     return ResourceExhaustedError(path + ": " + std::to_string(file.size()) +
                                   " bytes is more than the limit of " +

@@ -121,6 +121,11 @@ Result<std::string> EcdsaRawToDer(std::span<const uint8_t> raw_r_s);
 // FailedPrecondition when either file already exists. Other errors come from the writes.
 Status WriteKeyPair(const PrivateKey& key, const std::string& path, bool overwrite);
 
+// PermissionDenied "<path>: permissions 0644 are too open: <what> must not be accessible by
+// group or others (chmod 600 <path>)" when the open file `fd` has any of mode 077 set; OK
+// otherwise. Shared by every loader of secrets (signing keys, watermark keys).
+Status CheckSecretFileMode(int fd, const std::string& path, std::string_view what);
+
 // Reads a private key file. Like ssh, refuses a key that group or others may access
 // (any of mode 077 set) with PermissionDenied "<path>: permissions 0644 are too open ...
 // (chmod 600 <path>)": such a key must be considered leaked, and a key that anyone on the

@@ -1,6 +1,7 @@
 #include "crypto/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <utility>
 
@@ -35,6 +36,18 @@ Sha256Digest Sha256(std::span<const uint8_t> data) {
 }
 
 Sha256Digest Sha256(std::string_view data) { return Sha256(AsBytes(data)); }
+
+Sha256Digest HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
+  Sha256Digest out;
+  unsigned int len = 0;
+  // HMAC() with an empty key needs a non-null pointer.
+  static const uint8_t kEmpty = 0;
+  const uint8_t* k = key.empty() ? &kEmpty : key.data();
+  WARDEN_CHECK(HMAC(Sha256Md(), k, static_cast<int>(key.size()), data.data(), data.size(),
+                    out.data(), &len) != nullptr &&
+               len == out.size());
+  return out;
+}
 
 Sha256Hasher::Sha256Hasher() { Start(); }
 

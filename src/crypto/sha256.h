@@ -62,6 +62,9 @@ class Sha256Hasher {
   EVP_MD_CTX* ctx_ = nullptr;  // null only when moved from
 };
 
+// HMAC-SHA-256 (RFC 2104) of `data` under `key` (any length), through OpenSSL.
+Sha256Digest HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
+
 // 64 lower-case hex characters.
 std::string DigestHex(const Sha256Digest& digest);
 

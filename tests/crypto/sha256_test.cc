@@ -266,5 +266,26 @@ TEST(Sha256Test, ParseDigestHexRejectsMalformed) {
   }
 }
 
+// RFC 4231 test cases 1, 2 and 6 (a key longer than the block is hashed first).
+TEST(HmacSha256Test, MatchesRfc4231) {
+  const std::string key1(20, '\x0b');
+  EXPECT_EQ(DigestHex(HmacSha256(AsBytes(key1), AsBytes(std::string_view("Hi There")))),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(DigestHex(HmacSha256(AsBytes(std::string_view("Jefe")),
+                                 AsBytes(std::string_view("what do ya want for nothing?")))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  const std::string key6(131, '\xaa');
+  EXPECT_EQ(DigestHex(HmacSha256(
+                AsBytes(key6),
+                AsBytes(std::string_view("Test Using Larger Than Block-Size Key - Hash Key First")))),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(HmacSha256Test, EmptyKeyAndMessageAreValidInputs) {
+  // HMAC with an empty key pads it to a zero block; the result must differ from plain SHA-256.
+  EXPECT_NE(HmacSha256({}, {}), Sha256(std::string_view()));
+  EXPECT_EQ(HmacSha256({}, {}), HmacSha256({}, {}));
+}
+
 }  // namespace
 }  // namespace warden::crypto
