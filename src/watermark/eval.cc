@@ -1,0 +1,2 @@
+// Placeholder: the evaluation lands in the next commits.
+#include "watermark/eval.h"
