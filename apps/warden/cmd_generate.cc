@@ -10,6 +10,7 @@
 #include "engine/chat.h"
 #include "engine/generate.h"
 #include "engine_options.h"
+#include "watermark/samplers.h"
 
 namespace warden::cli {
 
@@ -36,6 +37,8 @@ struct GenerateArgs {
   bool verbose = false;
   bool seed_given = false;
   engine::SamplingParams sampling;
+  std::string watermark_key;
+  std::string watermark_scheme;
 };
 
 double Millis(double seconds) { return seconds * 1000.0; }
@@ -106,7 +109,29 @@ int RunGenerate(GenerateArgs a) {
   if (!prompt) return Fail(kCmd, prompt.error());
   engine::SamplerRegistry registry;
   engine::RegisterBuiltinSamplers(registry);
-  auto chain = engine::BuildSamplerChain(a.sampling, registry);
+  engine::ChainExtensions extensions;
+  std::optional<watermark::WatermarkKey> wm_key;
+  watermark::Scheme wm_scheme = watermark::Scheme::kKgw;
+  watermark::SchemeParams wm_params;
+  if (!a.watermark_key.empty()) {
+    auto key = watermark::LoadKeyFile(a.watermark_key);
+    if (!key) return Fail(kCmd, key.error());
+    wm_key = std::move(*key);
+    wm_scheme = wm_key->scheme;
+    wm_params = wm_key->params;
+    if (!a.watermark_scheme.empty()) {
+      auto scheme = watermark::ParseScheme(a.watermark_scheme);
+      if (!scheme) return Fail(kCmd, scheme.error());
+      if (*scheme != wm_scheme) wm_params = watermark::DefaultParams(*scheme);
+      wm_scheme = *scheme;
+    }
+    auto ext = watermark::MakeWatermarkExtensions(*wm_key, wm_scheme, wm_params, a.sampling.seed);
+    if (!ext) return Fail(kCmd, ext.error());
+    extensions = std::move(*ext);
+  } else if (!a.watermark_scheme.empty()) {
+    return Fail(kCmd, InvalidArgumentError("--scheme needs --watermark KEY"));
+  }
+  auto chain = engine::BuildSamplerChain(a.sampling, registry, std::move(extensions));
   if (!chain) return Fail(kCmd, chain.error());
   engine::ContextOptions context_options;
   context_options.n_ctx = a.n_ctx;
@@ -147,6 +172,11 @@ int RunGenerate(GenerateArgs a) {
     out["model"] = a.model;
     out["seed"] = a.sampling.seed;
     if (a.chat) out["chat_format"] = chat_format;
+    if (wm_key) {
+      out["watermark"] = {{"key_id", wm_key->key_id},
+                          {"scheme", watermark::SchemeName(wm_scheme)},
+                          {"params", watermark::ParamsToJson(wm_scheme, wm_params)}};
+    }
     boost::json::array prompt_ids;
     for (engine::Token id : *prompt) prompt_ids.emplace_back(id);
     out["prompt_tokens"] = std::move(prompt_ids);
@@ -200,8 +230,9 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
            "seeded draw, and the same --seed gives the same tokens. --chat wraps the prompt in\n"
            "the model's chat format (recognised from its tokenizer.chat_template; models\n"
            "without one get the plain format, see docs/engine.md).\n"
+           "--watermark KEY marks the text with a keyed watermark (see warden watermark).\n"
            "--json prints one object instead: model, seed, prompt_tokens, tokens ({id, text,\n"
-           "piece, logprob}), text, finish_reason and timings.\n"
+           "piece, logprob}), text, finish_reason, timings (and watermark: key_id, scheme).\n"
            "Exit codes: 0 ok, 2 usage (bad option, prompt longer than the context), 3 malformed\n"
            "model or prompt, 4 I/O, 130 interrupted.");
   AddFooter(cmd,
@@ -209,7 +240,8 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
             "  warden generate --prompt 'Once upon a time' -n 64 --seed 7\n"
             "  warden generate --prompt '' --temperature 0 -n 256     # the bundled model's "
             "greedy story\n"
-            "  warden generate -m llama.gguf --chat --system 'Be brief.' --prompt 'Hi' --json");
+            "  warden generate -m llama.gguf --chat --system 'Be brief.' --prompt 'Hi' --json\n"
+            "  warden generate --watermark wm.key --prompt 'Once upon a time' -n 200");
   auto a = std::make_shared<GenerateArgs>();
   AddModelOption(cmd, a->model);
   cmd->add_option("--prompt,-p", a->prompt,
@@ -232,6 +264,12 @@ void RegisterGenerate(CLI::App& app, int* exit_code) {
   cmd->add_option("--chat-format", a->chat_format,
                   "With --chat: force a format (plain, llama2, llama3, chatml, mistral, gemma, "
                   "phi3)");
+  cmd->add_option("--watermark", a->watermark_key,
+                  "Watermark the output with this key file (warden watermark keygen)");
+  cmd->add_option("--scheme", a->watermark_scheme,
+                  "With --watermark: use this scheme instead of the key's (kgw, tournament, "
+                  "gumbel)")
+      ->check(CLI::IsMember({"kgw", "tournament", "gumbel"}));
   cmd->add_flag("--json", a->json, "Print one JSON object at the end instead of streaming");
   cmd->add_flag("--verbose,-v", a->verbose, "Print the seed and speed to standard error");
   cmd->callback([=] { *exit_code = RunGenerate(*a); });
