@@ -2,7 +2,8 @@
 //
 // Provenance (make a key, sign the model, verify it, flip one bit inside one tensor, verify
 // again and show the precise failure), the ledger (release, data, training run, proofs), and
-// the engine (the untouched model writes a story). Later modules extend the story.
+// the engine (the untouched model writes a story), and the watermark (a keyed story is traced
+// back to its key). Later modules extend the story.
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,6 +20,9 @@
 #include "ledger/dataset.h"
 #include "ledger/ledger.h"
 #include "provenance/signing.h"
+#include "watermark/detector.h"
+#include "watermark/key.h"
+#include "watermark/samplers.h"
 
 namespace warden::cli {
 
@@ -144,8 +148,25 @@ int LedgerStory(const std::string& work, const std::string& model_dir,
   return kExitOk;
 }
 
-// The last step: the embedded engine runs the bundled (untouched) model, streaming a story.
-int GenerateStory(const std::string& model_path) {
+// Prints generated text under a step, wrapped at word boundaries; `column` is where the cursor
+// is on the current line.
+bool PrintWrapped(std::string_view text, size_t& column) {
+  for (char c : text) {
+    if (c == '\n' || (c == ' ' && column > 90)) {
+      std::printf("\n    ");
+      column = 4;
+      continue;
+    }
+    std::fputc(c, stdout);
+    ++column;
+  }
+  std::fflush(stdout);
+  return true;
+}
+
+// The engine step: the embedded engine runs the bundled (untouched) model, streaming a story.
+// Leaves the story in `*story` for the watermark steps.
+int GenerateStory(const std::string& model_path, std::string* story) {
   constexpr uint64_t kSeed = 42;
   constexpr uint32_t kTokens = 96;
   Step(12, "Run the untouched model with the embedded engine (no server)",
@@ -170,25 +191,98 @@ int GenerateStory(const std::string& model_path) {
   std::printf("    Once upon a time");
   size_t column = 20;
   request.on_token = [&column](const engine::GeneratedToken& t) {
-    // Wrap at word boundaries so the story reads as a paragraph under the step.
-    for (char c : t.text) {
-      if (c == '\n' || (c == ' ' && column > 90)) {
-        std::printf("\n    ");
-        column = 4;
-        continue;
-      }
-      std::fputc(c, stdout);
-      ++column;
-    }
-    std::fflush(stdout);
-    return true;
+    return PrintWrapped(t.text, column);
   };
   auto result = (*generator)->Generate(request);
   if (!result) return Fail("demo", result.error());
+  *story = result->text;
   std::printf("\n    (%zu tokens at %.0f tokens/s; stop: %s)\n", result->tokens.size(),
               result->generate_seconds > 0 ? result->tokens.size() / result->generate_seconds
                                            : 0.0,
               std::string(engine::FinishReasonName(result->finish)).c_str());
+  return kExitOk;
+}
+
+// Detects `key`'s watermark in `text` and prints one line about it.
+Result<watermark::Detection> DetectAndPrint(const engine::Tokenizer& tok,
+                                            const watermark::WatermarkKey& key,
+                                            std::string_view text, const char* label) {
+  WARDEN_ASSIGN_OR_RETURN(auto detector, watermark::Detector::Create(key, key.scheme, key.params));
+  engine::EncodeOptions encode;
+  encode.add_special = false;
+  WARDEN_ASSIGN_OR_RETURN(std::vector<engine::Token> ids, tok.Encode(text, encode));
+  detector.Push(ids);
+  const watermark::Detection d = detector.Current();
+  std::printf("    %-34s %4llu tokens scored, p-value %-9.3g -> %s\n", label,
+              static_cast<unsigned long long>(d.tokens_scored), d.p_value,
+              std::string(watermark::VerdictName(d.verdict)).c_str());
+  return d;
+}
+
+// The watermark steps: a key, a watermarked story, and detection on it, on the unwatermarked
+// story of the engine step, and with a wrong key.
+int WatermarkStory(const std::string& work, const std::string& model_path,
+                   const std::string& plain_story) {
+  constexpr uint64_t kSeed = 42;
+  constexpr uint32_t kTokens = 200;
+  const std::string key_path = work + "/wm.key";
+  Step(13, "Create a watermark key (32 secret bytes, mode 0600)",
+       "warden watermark keygen --out " + key_path + " --force");
+  auto key = watermark::GenerateKey(watermark::Scheme::kKgw);
+  if (!key) return Fail("demo", key.error());
+  Status st = watermark::WriteKeyFile(*key, key_path, true);
+  if (!st.ok()) return Fail("demo", st);
+  std::printf("    key id %s, scheme kgw (green share 0.25, bias 2.0)\n", key->key_id.c_str());
+
+  const std::string story_path = work + "/story-watermarked.txt";
+  Step(14, "Generate with the watermark: the text reads the same way",
+       "warden generate --watermark " + key_path + " -p 'Once upon a time' -n " +
+           std::to_string(kTokens) + " --seed " + std::to_string(kSeed) + " > " + story_path);
+  auto loaded = LoadModel(model_path);
+  if (!loaded) return Fail("demo", loaded.error());
+  auto prompt = loaded->tokenizer->Encode("Once upon a time");
+  if (!prompt) return Fail("demo", prompt.error());
+  engine::SamplerRegistry registry;
+  engine::RegisterBuiltinSamplers(registry);
+  engine::SamplingParams params;
+  params.seed = kSeed;
+  auto ext = watermark::MakeWatermarkExtensions(*key, key->scheme, key->params, kSeed);
+  if (!ext) return Fail("demo", ext.error());
+  auto chain = engine::BuildSamplerChain(params, registry, std::move(*ext));
+  if (!chain) return Fail("demo", chain.error());
+  auto generator = engine::Generator::Create(loaded->model, loaded->tokenizer);
+  if (!generator) return Fail("demo", generator.error());
+  engine::GenerateRequest request;
+  request.prompt = *prompt;
+  request.max_tokens = kTokens;
+  request.sampler = std::move(*chain);
+  std::printf("    Once upon a time");
+  size_t column = 20;
+  request.on_token = [&column](const engine::GeneratedToken& t) {
+    return PrintWrapped(t.text, column);
+  };
+  auto result = (*generator)->Generate(request);
+  if (!result) return Fail("demo", result.error());
+  std::printf("\n");
+  st = WriteFileAtomic(story_path, result->text, 0644);
+  if (!st.ok()) return Fail("demo", st);
+
+  Step(15, "Detect: the watermark is found; the plain story and a wrong key find nothing",
+       "warden watermark detect --key " + key_path + " " + story_path);
+  const engine::Tokenizer& tok = *loaded->tokenizer;
+  auto marked = DetectAndPrint(tok, *key, result->text, "watermarked story, right key:");
+  if (!marked) return Fail("demo", marked.error());
+  auto plain = DetectAndPrint(tok, *key, plain_story, "story of step 12, right key:");
+  if (!plain) return Fail("demo", plain.error());
+  auto other = watermark::GenerateKey(watermark::Scheme::kKgw);
+  if (!other) return Fail("demo", other.error());
+  auto wrong = DetectAndPrint(tok, *other, result->text, "watermarked story, wrong key:");
+  if (!wrong) return Fail("demo", wrong.error());
+  if (plain->verdict == watermark::Verdict::kWatermarked ||
+      wrong->verdict == watermark::Verdict::kWatermarked) {
+    std::printf("    A FALSE POSITIVE at rate 1e-6: this is a bug\n");
+    return kExitCheckFailed;
+  }
   return kExitOk;
 }
 
@@ -275,12 +369,15 @@ int RunDemo(const std::string& workdir_arg) {
 
   const int rc = LedgerStory(work, model_dir, *signed_model);
   if (rc != kExitOk) return rc;
-  const int story = GenerateStory(model_src);
+  std::string plain_story;
+  const int story = GenerateStory(model_src, &plain_story);
   if (story != kExitOk) return story;
+  const int marked = WatermarkStory(work, model_src, plain_story);
+  if (marked != kExitOk) return marked;
   std::printf(
       "\nDone: the tampered tensor was found, the release, its (stand-in) training data and\n"
-      "the run that joined them are on record, and the untouched model ran with no server.\n"
-      "Try the commands yourself in %s.\n",
+      "the run that joined them are on record, the untouched model ran with no server, and\n"
+      "its watermarked text was traced back to the key. Try the commands yourself in %s.\n",
       work.c_str());
   return kExitOk;
 }
@@ -293,8 +390,9 @@ void RegisterDemo(CLI::App& app, int* exit_code) {
            "Run warden's story on the bundled tiny model (data/models/stories260K.gguf) with no\n"
            "server and no network: create a key, sign the model, verify it, tamper with one\n"
            "tensor, and verify again to see the failure named down to the tensor; record the\n"
-           "release, its data and training run in a transparency ledger; and finally run the\n"
-           "untouched model with the embedded engine to write a short story.");
+           "release, its data and training run in a transparency ledger; run the untouched\n"
+           "model with the embedded engine to write a short story; and write a watermarked\n"
+           "story, then detect the watermark (and find none with a wrong key).");
   AddFooter(
       cmd, "Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
   auto dir = std::make_shared<std::string>();
