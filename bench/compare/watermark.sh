@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Watermark benchmark, in one run:
+#  1. `warden generate` tokens/s without a watermark and with each scheme, same model, prompt,
+#     seed and sampling, runs interleaved (none, kgw, tournament, gumbel, none, ...), median of
+#     REPS; on the bundled stories260K (vocabulary 512) and on a synthetic Q8_0 Llama with a
+#     32000-token vocabulary (where kgw's per-step bias over the whole vocabulary costs most).
+#  2. Detection throughput after tokenization: the detector on 4M token ids on one core
+#     (bench/watermark_bench.cc), and `warden watermark detect` end to end on a large text.
+#
+#   bash bench/compare/watermark.sh
+#   BUILD=build-lead REPS=9 TOKENS=256 bash bench/compare/watermark.sh
+#
+# Targets (watermark issue): generation with a watermark >= 0.98x the speed without;
+# detection >= 5M tokens/s per core after tokenization.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD:-$here/build}
+warden=$build/apps/warden/warden
+bench=$build/bench/watermark_bench
+tool=$build/bench/engine_tool
+reps=${REPS:-7}
+tokens=${TOKENS:-256}
+threads=${THREADS:-1}
+dir=${BENCH_DIR:-/tmp}
+for b in "$warden" "$bench" "$tool"; do
+  [ -x "$b" ] || { echo "build first (cmake --build $build --target warden watermark_bench engine_tool): $b" >&2; exit 4; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for s in kgw tournament gumbel; do "$warden" watermark keygen --out "$work/$s.key" --scheme "$s" >/dev/null; done
+big=$dir/warden-watermark-bench-q8_0-v32000.gguf
+[ -s "$big" ] || "$tool" write-model --type q8_0 --vocab 32000 --embd 512 --layers 8 --ff 1408 \
+  --heads 8 --kv-heads 8 --out "$big" >/dev/null
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+tps() {  # model, scheme ("none" or a scheme)
+  local wm=()
+  [ "$2" = none ] || wm=(--watermark "$work/$2.key")
+  "$warden" generate --model "$1" --prompt 'Once upon a time' -n "$tokens" --seed 7 \
+    --temperature 1 --top-k 0 --top-p 1 --min-p 0 --threads "$threads" --json "${wm[@]}" |
+    awk -F': ' '/"tokens_per_s"/ { gsub(/[ ,]/, "", $2); print $2 }'
+}
+
+echo "warden watermark benchmark: $(nproc) cores, generate on $threads thread(s), median of $reps interleaved runs"
+echo "  machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo
+echo "1. generate tokens/s, $tokens tokens, temperature 1, no truncation (ratio: vs no watermark)"
+for model in "$here/data/models/stories260K.gguf" "$big"; do
+  name=$(basename "$model" .gguf)
+  for s in none kgw tournament gumbel; do : > "$work/$s.tps"; done
+  for ((r = 0; r < reps; r++)); do
+    for s in none kgw tournament gumbel; do tps "$model" "$s" >> "$work/$s.tps"; done
+  done
+  base=$(median < "$work/none.tps")
+  for s in none kgw tournament gumbel; do
+    m=$(median < "$work/$s.tps")
+    awk -v n="$name" -v s="$s" -v m="$m" -v b="$base" \
+      'BEGIN { printf "  %-38s %-11s %10.1f tok/s   %.3fx\n", n, s, m, m / b }'
+  done
+done
+
+echo
+echo "2. detection after tokenization, one core (4M random token ids, vocabulary 32000)"
+"$bench" --benchmark_filter='BM_Detect' --benchmark_repetitions=3 \
+  --benchmark_report_aggregates_only=true --benchmark_format=json 2>/dev/null |
+  awk -F'"' '/"name":/ { name = $4 } /"label":/ { label = $4 }
+    /"items_per_second":/ { split($0, a, ":"); gsub(/[ ,]/, "", a[2]);
+      if (name ~ /median/) printf "  detector %-11s %8.2f M tokens/s\n", label, a[2] / 1e6 }'
+echo "  per sampling step (the watermark's sampler alone; candidates-only baseline first):"
+"$bench" --benchmark_filter='BM_CandidatesOnly|BM_SamplerStep' --benchmark_repetitions=3 \
+  --benchmark_report_aggregates_only=true --benchmark_format=json 2>/dev/null |
+  awk -F'"' '/"name":/ { name = $4 } /"label":/ { label = $4 }
+    /"real_time":/ { split($0, a, ":"); gsub(/[ ,]/, "", a[2]); t = a[2] }
+    /"aggregate_name": "median"/ { med = 1 }
+    /^    }/ { if (med) printf "    %-44s %9.2f us\n", (label != "" ? label : name), t; med = 0; label = "" }'
+
+# A large text of human words in random order: few repeated contexts, as in real prose.
+text=$work/big.txt
+awk 'BEGIN { srand(1) } { n = split($0, w, /[^A-Za-z]+/); for (i = 1; i <= n; i++) if (w[i] != "") words[++k] = w[i] }
+  END { for (j = 0; j < 4000000; j++) { printf "%s%s", words[int(rand() * k) + 1], (j % 20 == 19) ? ".\n" : " " } }' \
+  "$here/tests/testdata/watermark/human.txt" > "$text"
+echo
+echo "  warden watermark detect end to end on $(du -h "$text" | cut -f1) of text (kgw, bundled tokenizer):"
+"$warden" watermark detect --key "$work/kgw.key" --json "$text" | awk -F': ' '
+  /"tokens":/ { gsub(/[ ,]/, "", $2); n = $2 } /"tokenize_ms"/ { gsub(/[ ,]/, "", $2); tk = $2 }
+  /"score_ms"/ { gsub(/[ ,]/, "", $2); sc = $2 } /"verdict"/ { v = $2 }
+  END { printf "    %d tokens; tokenize %.0f ms (%.2f M tokens/s), score %.0f ms (%.2f M tokens/s); verdict %s\n",
+        n, tk, n / tk / 1e3, sc, n / sc / 1e3, v }'
