@@ -150,6 +150,8 @@ int LedgerStory(const std::string& work, const std::string& model_dir,
 
 // Prints generated text under a step, wrapped at word boundaries; `column` is where the cursor
 // is on the current line.
+constexpr const char* kStoryPrompt = "Once upon a time";
+
 bool PrintWrapped(std::string_view text, size_t& column) {
   for (char c : text) {
     if (c == '\n' || (c == ' ' && column > 90)) {
@@ -164,36 +166,38 @@ bool PrintWrapped(std::string_view text, size_t& column) {
   return true;
 }
 
+// Continues "Once upon a time" with the bundled model and the standard chain (plus `ext`, the
+// watermark's stages, when given), streaming the text wrapped under the current step.
+Result<engine::GenerateResult> StreamStory(const LoadedModel& m, uint64_t seed, uint32_t tokens,
+                                           engine::ChainExtensions ext = {}) {
+  WARDEN_ASSIGN_OR_RETURN(std::vector<engine::Token> prompt, m.tokenizer->Encode(kStoryPrompt));
+  engine::SamplerRegistry registry;
+  engine::RegisterBuiltinSamplers(registry);
+  engine::SamplingParams params;
+  params.seed = seed;
+  WARDEN_ASSIGN_OR_RETURN(auto chain, engine::BuildSamplerChain(params, registry, std::move(ext)));
+  WARDEN_ASSIGN_OR_RETURN(auto generator, engine::Generator::Create(m.model, m.tokenizer));
+  engine::GenerateRequest request;
+  request.prompt = std::move(prompt);
+  request.max_tokens = tokens;
+  request.sampler = std::move(chain);
+  std::printf("    %s", kStoryPrompt);
+  size_t column = 4 + std::string_view(kStoryPrompt).size();
+  request.on_token = [&column](const engine::GeneratedToken& t) {
+    return PrintWrapped(t.text, column);
+  };
+  return generator->Generate(request);
+}
+
 // The engine step: the embedded engine runs the bundled (untouched) model, streaming a story.
 // Leaves the story in `*story` for the watermark steps.
-int GenerateStory(const std::string& model_path, std::string* story) {
+int GenerateStory(const LoadedModel& m, std::string* story) {
   constexpr uint64_t kSeed = 42;
   constexpr uint32_t kTokens = 96;
   Step(12, "Run the untouched model with the embedded engine (no server)",
        "warden generate --prompt 'Once upon a time' -n " + std::to_string(kTokens) +
            " --seed " + std::to_string(kSeed));
-  auto loaded = LoadModel(model_path);
-  if (!loaded) return Fail("demo", loaded.error());
-  auto prompt = loaded->tokenizer->Encode("Once upon a time");
-  if (!prompt) return Fail("demo", prompt.error());
-  engine::SamplerRegistry registry;
-  engine::RegisterBuiltinSamplers(registry);
-  engine::SamplingParams params;
-  params.seed = kSeed;
-  auto chain = engine::BuildSamplerChain(params, registry);
-  if (!chain) return Fail("demo", chain.error());
-  auto generator = engine::Generator::Create(loaded->model, loaded->tokenizer);
-  if (!generator) return Fail("demo", generator.error());
-  engine::GenerateRequest request;
-  request.prompt = *prompt;
-  request.max_tokens = kTokens;
-  request.sampler = std::move(*chain);
-  std::printf("    Once upon a time");
-  size_t column = 20;
-  request.on_token = [&column](const engine::GeneratedToken& t) {
-    return PrintWrapped(t.text, column);
-  };
-  auto result = (*generator)->Generate(request);
+  auto result = StreamStory(m, kSeed, kTokens);
   if (!result) return Fail("demo", result.error());
   *story = result->text;
   std::printf("\n    (%zu tokens at %.0f tokens/s; stop: %s)\n", result->tokens.size(),
@@ -221,47 +225,29 @@ Result<watermark::Detection> DetectAndPrint(const engine::Tokenizer& tok,
 
 // The watermark steps: a key, a watermarked story, and detection on it, on the unwatermarked
 // story of the engine step, and with a wrong key.
-int WatermarkStory(const std::string& work, const std::string& model_path,
-                   const std::string& plain_story) {
+int WatermarkStory(const std::string& work, const LoadedModel& m, const std::string& plain_story) {
   constexpr uint64_t kSeed = 42;
-  constexpr uint32_t kTokens = 200;
+  // gumbel: distortion-free (each token is still a sample from the model's distribution) and,
+  // on this small and rather predictable model, the strongest signal per token; 256 tokens
+  // reach the 1e-6 false-positive rate for practically every key (60 of 60 keys tried).
+  constexpr uint32_t kTokens = 256;
   const std::string key_path = work + "/wm.key";
   Step(13, "Create a watermark key (32 secret bytes, mode 0600)",
-       "warden watermark keygen --out " + key_path + " --force");
-  auto key = watermark::GenerateKey(watermark::Scheme::kKgw);
+       "warden watermark keygen --out " + key_path + " --scheme gumbel --force");
+  auto key = watermark::GenerateKey(watermark::Scheme::kGumbel);
   if (!key) return Fail("demo", key.error());
   Status st = watermark::WriteKeyFile(*key, key_path, true);
   if (!st.ok()) return Fail("demo", st);
-  std::printf("    key id %s, scheme kgw (green share 0.25, bias 2.0)\n", key->key_id.c_str());
+  std::printf("    key id %s, scheme gumbel (context %u)\n", key->key_id.c_str(),
+              key->params.context);
 
   const std::string story_path = work + "/story-watermarked.txt";
-  Step(14, "Generate with the watermark: the text reads the same way",
+  Step(14, "Generate with the watermark: the text is still a sample of the model",
        "warden generate --watermark " + key_path + " -p 'Once upon a time' -n " +
            std::to_string(kTokens) + " --seed " + std::to_string(kSeed) + " > " + story_path);
-  auto loaded = LoadModel(model_path);
-  if (!loaded) return Fail("demo", loaded.error());
-  auto prompt = loaded->tokenizer->Encode("Once upon a time");
-  if (!prompt) return Fail("demo", prompt.error());
-  engine::SamplerRegistry registry;
-  engine::RegisterBuiltinSamplers(registry);
-  engine::SamplingParams params;
-  params.seed = kSeed;
   auto ext = watermark::MakeWatermarkExtensions(*key, key->scheme, key->params, kSeed);
   if (!ext) return Fail("demo", ext.error());
-  auto chain = engine::BuildSamplerChain(params, registry, std::move(*ext));
-  if (!chain) return Fail("demo", chain.error());
-  auto generator = engine::Generator::Create(loaded->model, loaded->tokenizer);
-  if (!generator) return Fail("demo", generator.error());
-  engine::GenerateRequest request;
-  request.prompt = *prompt;
-  request.max_tokens = kTokens;
-  request.sampler = std::move(*chain);
-  std::printf("    Once upon a time");
-  size_t column = 20;
-  request.on_token = [&column](const engine::GeneratedToken& t) {
-    return PrintWrapped(t.text, column);
-  };
-  auto result = (*generator)->Generate(request);
+  auto result = StreamStory(m, kSeed, kTokens, std::move(*ext));
   if (!result) return Fail("demo", result.error());
   std::printf("\n");
   st = WriteFileAtomic(story_path, result->text, 0644);
@@ -269,18 +255,19 @@ int WatermarkStory(const std::string& work, const std::string& model_path,
 
   Step(15, "Detect: the watermark is found; the plain story and a wrong key find nothing",
        "warden watermark detect --key " + key_path + " " + story_path);
-  const engine::Tokenizer& tok = *loaded->tokenizer;
+  const engine::Tokenizer& tok = *m.tokenizer;
   auto marked = DetectAndPrint(tok, *key, result->text, "watermarked story, right key:");
   if (!marked) return Fail("demo", marked.error());
   auto plain = DetectAndPrint(tok, *key, plain_story, "story of step 12, right key:");
   if (!plain) return Fail("demo", plain.error());
-  auto other = watermark::GenerateKey(watermark::Scheme::kKgw);
+  auto other = watermark::GenerateKey(watermark::Scheme::kGumbel);
   if (!other) return Fail("demo", other.error());
   auto wrong = DetectAndPrint(tok, *other, result->text, "watermarked story, wrong key:");
   if (!wrong) return Fail("demo", wrong.error());
   if (plain->verdict == watermark::Verdict::kWatermarked ||
       wrong->verdict == watermark::Verdict::kWatermarked) {
-    std::printf("    A FALSE POSITIVE at rate 1e-6: this is a bug\n");
+    std::printf("    a false positive: chance allows it at most once in a million runs; please report "
+                "it\n");
     return kExitCheckFailed;
   }
   return kExitOk;
@@ -369,10 +356,12 @@ int RunDemo(const std::string& workdir_arg) {
 
   const int rc = LedgerStory(work, model_dir, *signed_model);
   if (rc != kExitOk) return rc;
+  auto loaded = LoadModel(model_src);
+  if (!loaded) return Fail("demo", loaded.error());
   std::string plain_story;
-  const int story = GenerateStory(model_src, &plain_story);
+  const int story = GenerateStory(*loaded, &plain_story);
   if (story != kExitOk) return story;
-  const int marked = WatermarkStory(work, model_src, plain_story);
+  const int marked = WatermarkStory(work, *loaded, plain_story);
   if (marked != kExitOk) return marked;
   std::printf(
       "\nDone: the tampered tensor was found, the release, its (stand-in) training data and\n"
