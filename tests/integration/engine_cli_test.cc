@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/files.h"
+#include "common/json_output.h"
 #include "common/run_binary.h"
 #include "common/temp_dir.h"
 
@@ -15,6 +16,7 @@ namespace warden {
 namespace {
 
 using testing::Describe;
+using testing::ParseObject;
 using testing::TempDir;
 using testing::RunBinary;
 using testing::RunResult;
@@ -22,13 +24,6 @@ using testing::RunResult;
 const std::string kModel = std::string(WARDEN_SOURCE_DIR) + "/data/models/stories260K.gguf";
 
 RunResult Warden(std::vector<std::string> args) { return RunBinary(WARDEN_BINARY, args); }
-
-boost::json::object ParseObject(const std::string& text) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  EXPECT_FALSE(ec) << text;
-  return v.is_object() ? v.as_object() : boost::json::object{};
-}
 
 TEST(EngineCliTest, TokenizePrintsLlamaCppIds) {
   // The ids llama.cpp's /tokenize gives (tests/testdata/llama-cpp-reference).

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_output.h"
 #include "common/run_binary.h"
 #include "common/temp_dir.h"
 
@@ -14,18 +15,12 @@ namespace warden {
 namespace {
 
 using testing::Describe;
+using testing::ParseObject;
 using testing::RunBinary;
 using testing::RunResult;
 using testing::TempDir;
 
 RunResult Warden(std::vector<std::string> args) { return RunBinary(WARDEN_BINARY, args); }
-
-boost::json::object ParseObject(const std::string& text) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  EXPECT_FALSE(ec) << text;
-  return v.is_object() ? v.as_object() : boost::json::object{};
-}
 
 class WatermarkCliTest : public ::testing::Test {
  protected:
