@@ -112,6 +112,17 @@ TEST_F(WatermarkCliTest, EverySchemeRoundTripsThroughGenerateAndDetect) {
   }
 }
 
+TEST_F(WatermarkCliTest, AnotherTokenizersVocabularyFindsNothing) {
+  // The same watermarked text read through GPT-2's vocabulary: different token ids, so the
+  // key's PRF values are unrelated to how the text was written.
+  const std::string marked = Generate(key_, "marked.txt", 15);
+  boost::json::object d = Detect(key_, marked, 1,
+                                 {"--tokenizer", std::string(WARDEN_EXTRACTED_TESTDATA_DIR) +
+                                                     "/vocab/ggml-vocab-gpt-2.gguf"});
+  EXPECT_EQ(d["verdict"].as_string(), "not_detected");
+  EXPECT_GT(d["p_value"].to_number<double>(), 1e-4);
+}
+
 TEST_F(WatermarkCliTest, GenerateJsonNamesTheKeyButNotTheSecret) {
   RunResult r = Warden({"generate", "-p", "Once", "-n", "8", "--seed", "1", "--json",
                         "--watermark", key_});
