@@ -48,6 +48,16 @@ class SipHasher {
   // or be finished again).
   uint64_t Finish() const;
 
+  // The raw state, for the vectorised finisher of many candidates
+  // (watermark/internal/prf_batch.h), which must reproduce UpdateLe32 + Finish bit for bit.
+  struct RawState {
+    uint64_t v[4];
+    uint64_t tail;      // pending bytes, little-endian
+    uint32_t tail_len;  // number of pending bytes, 0-7
+    uint64_t total;     // bytes absorbed
+  };
+  RawState raw_state() const { return {{v_[0], v_[1], v_[2], v_[3]}, tail_, tail_len_, total_}; }
+
  private:
   uint64_t v_[4];
   uint64_t tail_ = 0;      // pending bytes, little-endian, fewer than 8

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/encoding.h"
+#include "watermark/internal/prf_batch.h"
 
 namespace warden::watermark {
 namespace {
@@ -109,14 +110,11 @@ class KgwSampler final : public Sampler {
     // The first h positions have no context to key on; kgw's detector does not score them
     // either.
     if (!history_.full() || c.data.empty()) return;
-    const SipHasher absorbed = prf_.Absorb(history_.context());
-    for (TokenData& d : c.data) {
-      // -inf must stay masked (and +inf / NaN have nothing to gain), so skip the hash too.
-      if (!std::isfinite(d.logit)) continue;
-      SipHasher h = absorbed;
-      h.UpdateLe32(static_cast<uint32_t>(d.id));
-      if (KgwGreen(h.Finish(), green_threshold_)) d.logit += delta_f_;
-    }
+    // Every candidate with a finite logit and a green PRF value gets delta (-inf must stay
+    // masked; +inf and NaN have nothing to gain), vectorised across candidates.
+    const internal::SipBatch batch = internal::PrepareBatch(prf_.Absorb(history_.context()));
+    internal::ActiveKernels().kgw_bias(batch, c.data.data(), c.data.size(), green_threshold_,
+                                       delta_f_);
     c.sorted = false;
     c.selected = -1;
   }
@@ -203,42 +201,30 @@ class TournamentSampler final : public MaskedSelector {
       return;
     }
     const size_t n = c.data.size();
-    weights_.resize(n);
-    values_.resize(n);
-    const SipHasher absorbed = prf_.Absorb(history_.context());
-    for (size_t i = 0; i < n; ++i) {
-      weights_[i] = c.data[i].p;
-      SipHasher h = absorbed;
-      h.UpdateLe32(static_cast<uint32_t>(c.data[i].id));
-      values_[i] = h.Finish();
-    }
+    // The kernel works in blocks: zero weights (and values) pad the last one.
+    const size_t padded = internal::PaddedSize(n);
+    weights_.resize(padded);
+    values_.resize(padded);
+    for (size_t i = 0; i < n; ++i) weights_[i] = c.data[i].p;
+    std::fill(weights_.begin() + static_cast<ptrdiff_t>(n), weights_.end(), 0.0);
+    std::fill(values_.begin() + static_cast<ptrdiff_t>(n), values_.end(), 0);
+    const internal::Kernels& kernels = internal::ActiveKernels();
+    kernels.prf_candidates(internal::PrepareBatch(prf_.Absorb(history_.context())),
+                           c.data.data(), n, values_.data());
     // One layer of the tournament in closed form: two players drawn independently from p meet,
     // the one with g = 1 wins (ties stay a fair coin), so a g = 1 token with mass G on the
     // g = 1 side ends with p * (2 - G) and a g = 0 token with p * (1 - G). The weights keep
     // summing to 1 up to rounding; the draw normalises by the actual total anyway.
     //
-    // Each pass applies layer l and already sums the g = 1 mass of layer l + 1, and picks the
-    // factor by indexing rather than branching: the bits are random, so a branch would be
-    // mispredicted half the time (one branch-free pass per layer instead of two branchy ones
-    // took a step over 150k candidates from 100 ms to 13 ms on the development machine).
-    // Weights that sink below kNegligible become 0: far below what a 53-bit uniform draw can
-    // resolve, and subnormal arithmetic on them would be many times slower.
-    constexpr double kNegligible = 1e-300;
-    double g_mass = 0.0;
-    for (size_t i = 0; i < n; ++i) g_mass += weights_[i] * static_cast<double>(values_[i] & 1);
-    for (uint32_t layer = 0; layer < layers_; ++layer) {
-      const double factor[2] = {1.0 - g_mass, 2.0 - g_mass};
-      double next_g_mass = 0.0;
-      for (size_t i = 0; i < n; ++i) {
-        const uint64_t bits = values_[i] >> layer;  // layer < 64
-        double w = weights_[i] * factor[bits & 1];
-        w = w < kNegligible ? 0.0 : w;
-        weights_[i] = w;
-        next_g_mass += w * static_cast<double>((bits >> 1) & 1);
-      }
-      g_mass = next_g_mass;
-    }
-    c.selected = static_cast<int64_t>(DrawInverseCdf(weights_, rng_));
+    // Each pass applies layer l and already sums the g = 1 mass of layer l + 1, choosing the
+    // factor without a branch (the bits are random: a branch would be mispredicted half the
+    // time). Weights that sink below internal::kTournamentNegligible (1e-300) become 0: far
+    // below what a 53-bit uniform draw can resolve, and subnormal arithmetic on them would be
+    // many times slower. The masses are summed in 16 interleaved partial sums combined in a
+    // fixed tree (internal::CombinePartialSums), the order every kernel path implements, so the
+    // selection is the same on every machine.
+    kernels.tournament(weights_.data(), values_.data(), padded, layers_);
+    c.selected = static_cast<int64_t>(DrawInverseCdf(std::span(weights_).first(n), rng_));
   }
 
   std::unique_ptr<Sampler> Clone() const override {
@@ -273,15 +259,27 @@ class GumbelSampler final : public MaskedSelector {
     }
     // -ln(r_t) is Exp(1), so -ln(r_t) / p_t is Exp(p_t) and the minimum falls on t with
     // probability p_t / sum p: the keyed choice is a sample from p.
-    const SipHasher absorbed = prf_.Absorb(history_.context());
-    size_t best = c.data.size();
+    //
+    // std::log for every candidate would cost more than the hash. The kernels bracket each
+    // score, (1 - r) / p <= -ln(r) / p <= (1 - r) / (r p), and keep only the candidates whose
+    // lower bound does not exceed the least upper bound (with a margin for rounding): the
+    // argmin is among them, and usually few others are. Those get the exact score, in
+    // candidate order as before, so the choice is exactly the argmin over all candidates.
+    const size_t n = c.data.size();
+    values_.resize(n);
+    survivors_.resize(n);
+    const internal::Kernels& kernels = internal::ActiveKernels();
+    kernels.prf_candidates(internal::PrepareBatch(prf_.Absorb(history_.context())),
+                           c.data.data(), n, values_.data());
+    const double bound = kernels.gumbel_bound(values_.data(), c.data.data(), n);
+    const size_t count =
+        kernels.gumbel_filter(values_.data(), c.data.data(), n, bound, survivors_.data());
+    size_t best = n;
     double best_score = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < c.data.size(); ++i) {
+    for (size_t k = 0; k < count; ++k) {
+      const size_t i = survivors_[k];
       const TokenData& d = c.data[i];
-      if (!(d.p > 0.0f)) continue;
-      SipHasher h = absorbed;
-      h.UpdateLe32(static_cast<uint32_t>(d.id));
-      const double score = -std::log(GumbelUniform(h.Finish())) / static_cast<double>(d.p);
+      const double score = -std::log(GumbelUniform(values_[i])) / static_cast<double>(d.p);
       if (best == c.data.size() || score < best_score ||
           (score == best_score && d.id < c.data[best].id)) {
         best = i;
@@ -292,6 +290,10 @@ class GumbelSampler final : public MaskedSelector {
   }
 
   std::unique_ptr<Sampler> Clone() const override { return std::make_unique<GumbelSampler>(*this); }
+
+ private:
+  std::vector<uint64_t> values_;     // scratch: the PRF value of each candidate
+  std::vector<uint32_t> survivors_;  // scratch: the candidates that may be the argmin
 };
 
 // ---------------------------------------------------------------------------------------------
