@@ -30,9 +30,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 for s in kgw tournament gumbel; do "$warden" watermark keygen --out "$work/$s.key" --scheme "$s" >/dev/null; done
-big=$dir/warden-watermark-bench-q8_0-v32000.gguf
-[ -s "$big" ] || "$tool" write-model --type q8_0 --vocab 32000 --embd 512 --layers 8 --ff 1408 \
-  --heads 8 --kv-heads 8 --out "$big" >/dev/null
+# Two synthetic Q8_0 Llamas with a Llama-2-sized vocabulary (32000): a small one (512 embd, 8
+# layers, ~30M parameters) where a decode step is short and the watermark's per-step cost shows
+# most, and one of engine.sh's shape (768 embd, 12 layers, ~110M parameters). Written once to
+# BENCH_DIR and kept.
+small=$dir/warden-watermark-bench-q8_0-v32000.gguf
+[ -s "$small" ] || "$tool" write-model --type q8_0 --vocab 32000 --embd 512 --layers 8 --ff 1408 \
+  --heads 8 --kv-heads 8 --out "$small" >/dev/null
+big=$dir/warden-watermark-bench-q8_0-v32000-110m.gguf
+[ -s "$big" ] || "$tool" write-model --type q8_0 --vocab 32000 --out "$big" >/dev/null
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 tps() {  # model, scheme ("none" or a scheme), sampling flags...
@@ -46,6 +52,7 @@ tps() {  # model, scheme ("none" or a scheme), sampling flags...
 
 echo "warden watermark benchmark: $(nproc) cores, generate on $threads thread(s), median of $reps interleaved runs"
 echo "  machine: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "  watermark kernels: ${WARDEN_KERNELS:-best available} (WARDEN_KERNELS=scalar|avx2|avx512 to compare)"
 echo
 echo "1. generate tokens/s, $tokens tokens (ratio: vs no watermark, same model, seed and sampling)"
 # Two samplings: generate's defaults (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05: the
@@ -56,7 +63,7 @@ for sampling in defaults untruncated; do
   flags=()
   [ "$sampling" = defaults ] || flags=(--temperature 1 --top-k 0 --top-p 1 --min-p 0)
   echo "  sampling: $sampling"
-  for model in "$here/data/models/stories260K.gguf" "$big"; do
+  for model in "$here/data/models/stories260K.gguf" "$small" "$big"; do
     name=$(basename "$model" .gguf)
     for s in none kgw tournament gumbel; do : > "$work/$s.tps"; done
     for ((r = 0; r < reps; r++)); do
