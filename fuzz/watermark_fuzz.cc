@@ -2,24 +2,30 @@
 // module reads, and the detector (watermark/detector.h) on arbitrary token sequences and
 // parameters, the part that turns attacker-chosen text into a claim.
 //
-// The first byte picks the mode, the rest is the input:
-//   even: a key file for ParseKey;
-//   odd:  bytes 1-4 choose scheme, context, gamma/layers, window; the rest are 16-bit token ids.
+// The first byte picks the mode (its value mod 3), the rest is the input:
+//   0: a key file for ParseKey;
+//   1: bytes 1-4 choose scheme, context, gamma/layers, window; the rest are 16-bit token ids;
+//   2: the samplers: bytes 1-3 choose scheme, context and seed, then steps of one accepted
+//      token byte and logits as bytes (mapped to values including +-inf, NaN and huge ones).
 // Seeds in fuzz/corpus/watermark_fuzz/ carry that prefix byte.
 //
 // Checks beyond "no crash, no leak, no UB": a parse error is DataLoss; an accepted key
 // serializes to a file that parses to the same key. The detector's p-values are in [0, 1];
 // every token is scored, skipped as a repeat or lacks context; pushing the sequence in two
 // pieces gives exactly the result of one push; "watermarked" implies p <= fpr and enough scored
-// tokens.
+// tokens. The samplers (through the standard chain, with the vectorised kernels) always select
+// a candidate that exists and never duplicate ids, or report an error for all-masked logits.
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "watermark/detector.h"
+#include "engine/sampler.h"
 #include "watermark/key.h"
+#include "watermark/samplers.h"
 
 namespace {
 
@@ -84,14 +90,78 @@ void FuzzDetector(const uint8_t* data, size_t size) {
   }
 }
 
+float LogitOf(uint8_t b) {
+  switch (b) {
+    case 0:
+      return -std::numeric_limits<float>::infinity();
+    case 1:
+      return std::numeric_limits<float>::infinity();
+    case 2:
+      return std::numeric_limits<float>::quiet_NaN();
+    case 3:
+      return 3e38f;
+    default:
+      return (static_cast<float>(b) - 128.0f) / 8.0f;
+  }
+}
+
+void FuzzSamplers(const uint8_t* data, size_t size) {
+  if (size < 4) return;
+  const wm::Scheme scheme = static_cast<wm::Scheme>(data[0] % 3);
+  wm::SchemeParams params = wm::DefaultParams(scheme);
+  params.context = 1 + data[1] % 3;
+  wm::WatermarkKey key;
+  key.secret[1] = data[2];
+  key.key_id = wm::KeyIdOf(key.secret);
+  key.scheme = scheme;
+  key.params = params;
+  warden::engine::SamplingParams sampling;
+  sampling.temperature = (data[3] % 4) * 0.5f;  // 0 (greedy) .. 1.5
+  sampling.top_k = data[3] % 8 == 0 ? 0 : 40;
+  sampling.seed = data[3];
+  auto ext = wm::MakeWatermarkExtensions(key, scheme, params, sampling.seed);
+  Check(ext.has_value());
+  warden::engine::SamplerRegistry registry;
+  warden::engine::RegisterBuiltinSamplers(registry);
+  auto chain = warden::engine::BuildSamplerChain(sampling, registry, std::move(*ext));
+  Check(chain.has_value());
+  // Steps of 1 + n bytes: an accepted token, then n logits (the vocabulary size is fixed by the
+  // input length so that every step has the same vocabulary).
+  const size_t vocab = 3 + data[3] % 61;
+  std::vector<float> logits(vocab);
+  for (size_t at = 4; at + 1 + vocab <= size; at += 1 + vocab) {
+    (*chain)->Accept(data[at] % vocab);
+    for (size_t i = 0; i < vocab; ++i) logits[i] = LogitOf(data[at + 1 + i]);
+    auto token = (*chain)->Sample(logits);
+    if (!token) {
+      Check(token.error().code() == warden::StatusCode::kInvalidArgument ||
+            token.error().code() == warden::StatusCode::kFailedPrecondition);
+      continue;
+    }
+    Check(*token >= 0 && static_cast<size_t>(*token) < vocab);
+    const auto& c = (*chain)->last_candidates();
+    std::vector<bool> seen(vocab, false);
+    for (const auto& d : c.data) {
+      Check(d.id >= 0 && static_cast<size_t>(d.id) < vocab && !seen[d.id]);
+      seen[d.id] = true;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  if (data[0] % 2 == 0) {
-    FuzzKey(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
-  } else {
-    FuzzDetector(data + 1, size - 1);
+  switch (data[0] % 3) {
+    case 0:
+      FuzzKey(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
+      break;
+    case 1:
+      FuzzDetector(data + 1, size - 1);
+      break;
+    default:
+      FuzzSamplers(data + 1, size - 1);
+      break;
   }
   return 0;
 }
