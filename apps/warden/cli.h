@@ -36,6 +36,7 @@ void RegisterConvert(CLI::App& app, int* exit_code);
 void RegisterTokenize(CLI::App& app, int* exit_code);
 void RegisterGenerate(CLI::App& app, int* exit_code);
 void RegisterWatermark(CLI::App& app, int* exit_code);
+void RegisterGuard(CLI::App& app, int* exit_code);
 
 // Where the bundled data (data/models, ...) lives: $WARDEN_DATA_DIR, else the source tree's
 // data/ this binary was built from.

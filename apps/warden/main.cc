@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   warden::cli::RegisterTokenize(app, &exit_code);
   warden::cli::RegisterGenerate(app, &exit_code);
   warden::cli::RegisterWatermark(app, &exit_code);
+  warden::cli::RegisterGuard(app, &exit_code);
   warden::cli::RegisterDemo(app, &exit_code);
   try {
     app.parse(argc, argv);
