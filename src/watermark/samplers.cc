@@ -113,8 +113,8 @@ class KgwSampler final : public Sampler {
     // Every candidate with a finite logit and a green PRF value gets delta (-inf must stay
     // masked; +inf and NaN have nothing to gain), vectorised across candidates.
     const internal::SipBatch batch = internal::PrepareBatch(prf_.Absorb(history_.context()));
-    internal::ActiveKernels().kgw_bias(batch, c.data.data(), c.data.size(), green_threshold_,
-                                       delta_f_);
+    internal::ActiveKernels(c.data.size())
+        .kgw_bias(batch, c.data.data(), c.data.size(), green_threshold_, delta_f_);
     c.sorted = false;
     c.selected = -1;
   }
@@ -208,7 +208,7 @@ class TournamentSampler final : public MaskedSelector {
     for (size_t i = 0; i < n; ++i) weights_[i] = c.data[i].p;
     std::fill(weights_.begin() + static_cast<ptrdiff_t>(n), weights_.end(), 0.0);
     std::fill(values_.begin() + static_cast<ptrdiff_t>(n), values_.end(), 0);
-    const internal::Kernels& kernels = internal::ActiveKernels();
+    const internal::Kernels& kernels = internal::ActiveKernels(n);
     kernels.prf_candidates(internal::PrepareBatch(prf_.Absorb(history_.context())),
                            c.data.data(), n, values_.data());
     // One layer of the tournament in closed form: two players drawn independently from p meet,
@@ -268,7 +268,7 @@ class GumbelSampler final : public MaskedSelector {
     const size_t n = c.data.size();
     values_.resize(n);
     survivors_.resize(n);
-    const internal::Kernels& kernels = internal::ActiveKernels();
+    const internal::Kernels& kernels = internal::ActiveKernels(n);
     kernels.prf_candidates(internal::PrepareBatch(prf_.Absorb(history_.context())),
                            c.data.data(), n, values_.data());
     const double bound = kernels.gumbel_bound(values_.data(), c.data.data(), n);

@@ -2,6 +2,8 @@
 // path.
 #include "watermark/internal/prf_batch.h"
 
+#include <algorithm>
+
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -123,5 +125,10 @@ const Kernels& KernelsFor(KernelIsa isa) {
 }
 
 const Kernels& ActiveKernels() { return KernelsFor(engine::ActiveIsa()); }
+
+const Kernels& ActiveKernels(size_t n) {
+  const KernelIsa isa = engine::ActiveIsa();
+  return KernelsFor(n < kAvx512MinCandidates ? std::min(isa, KernelIsa::kAvx2) : isa);
+}
 
 }  // namespace warden::watermark::internal

@@ -135,6 +135,16 @@ const Kernels& KernelsFor(engine::KernelIsa isa);
 // KernelsFor(engine::ActiveIsa()).
 const Kernels& ActiveKernels();
 
+// Running 512-bit instructions can lower the core's clock for a while. On the bundled model,
+// whose own decode kernels stay on AVX2, the AVX-512 watermark kernels made every decode step
+// ~5% slower (measured with WARDEN_KERNELS=avx2 vs avx512) to save about 1 us per step. Batches
+// below this size therefore use at most AVX2; every path gives identical results, so the
+// choice never changes an output.
+inline constexpr size_t kAvx512MinCandidates = 4096;
+// The kernels for a batch of `n` candidates: ActiveKernels(), capped at AVX2 below
+// kAvx512MinCandidates.
+const Kernels& ActiveKernels(size_t n);
+
 // The vector kernels (prf_batch_avx2.cc, prf_batch_avx512.cc): only to be called when
 // engine::CpuHasAvx2() / CpuHasAvx512() say the CPU has the instructions.
 const Kernels& Avx2Kernels();
