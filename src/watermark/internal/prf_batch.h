@@ -137,9 +137,9 @@ const Kernels& ActiveKernels();
 
 // Running 512-bit instructions can lower the core's clock for a while. On the bundled model,
 // whose own decode kernels stay on AVX2, the AVX-512 watermark kernels made every decode step
-// ~5% slower (measured with WARDEN_KERNELS=avx2 vs avx512) to save about 1 us per step. Batches
-// below this size therefore use at most AVX2; every path gives identical results, so the
-// choice never changes an output.
+// 5-9% slower (measured with every kernel leaving through vzeroupper, so it is the clock) to
+// save about 1 us per step. Batches below this size therefore use at most AVX2; every path
+// gives identical results, so the choice never changes an output.
 inline constexpr size_t kAvx512MinCandidates = 4096;
 // The kernels for a batch of `n` candidates: ActiveKernels(), capped at AVX2 below
 // kAvx512MinCandidates.
