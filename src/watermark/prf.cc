@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "crypto/sha256.h"
+#include "watermark/internal/prf_batch.h"
 
 namespace warden::watermark {
 namespace {
@@ -13,28 +14,13 @@ namespace {
 constexpr std::string_view kSubkeyLabel = "warden-watermark-v1/";
 constexpr SipKey kPublicKey{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
 
-inline void SipRound(uint64_t& v0, uint64_t& v1, uint64_t& v2, uint64_t& v3) {
-  v0 += v1;
-  v1 = std::rotl(v1, 13);
-  v1 ^= v0;
-  v0 = std::rotl(v0, 32);
-  v2 += v3;
-  v3 = std::rotl(v3, 16);
-  v3 ^= v2;
-  v0 += v3;
-  v3 = std::rotl(v3, 21);
-  v3 ^= v0;
-  v2 += v1;
-  v1 = std::rotl(v1, 17);
-  v1 ^= v2;
-  v2 = std::rotl(v2, 32);
-}
+using internal::sip::Round;
 
 // One 8-byte message word through the two compression rounds of SipHash-2-4.
 inline void Compress(uint64_t v[4], uint64_t m) {
   v[3] ^= m;
-  SipRound(v[0], v[1], v[2], v[3]);
-  SipRound(v[0], v[1], v[2], v[3]);
+  Round(v[0], v[1], v[2], v[3]);
+  Round(v[0], v[1], v[2], v[3]);
   v[0] ^= m;
 }
 
@@ -95,11 +81,11 @@ uint64_t SipHasher::Finish() const {
   // Last word: the pending bytes with the message length (mod 256) in the top byte.
   const uint64_t b = tail_ | (static_cast<uint64_t>(total_ & 0xff) << 56);
   v3 ^= b;
-  SipRound(v0, v1, v2, v3);
-  SipRound(v0, v1, v2, v3);
+  Round(v0, v1, v2, v3);
+  Round(v0, v1, v2, v3);
   v0 ^= b;
   v2 ^= 0xff;
-  for (int i = 0; i < 4; ++i) SipRound(v0, v1, v2, v3);
+  for (int i = 0; i < 4; ++i) Round(v0, v1, v2, v3);
   return v0 ^ v1 ^ v2 ^ v3;
 }
 

@@ -9,9 +9,9 @@
 #include <array>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 
 #include "watermark/internal/prf_batch.h"
+#include "watermark/internal/prf_batch_vector.h"
 
 namespace warden::watermark::internal {
 namespace {
@@ -410,31 +410,8 @@ size_t GumbelFilter(const uint64_t* values, const TokenData* data, size_t n, dou
   return count;
 }
 
-// Every kernel leaves through _mm256_zeroupper(): the rest of warden is baseline x86-64 (legacy
-// SSE encoding), and SSE instructions that run while the upper halves of the vector registers
-// are dirty pay for a merge on every instruction. GCC does not put vzeroupper on every exit
-// path of these functions (one ends in a memcpy); without it the model's own double-precision
-// exp in LogSoftmaxAt became several times slower after each kgw step (measured: 259 -> 92
-// tokens/s on a 32000-token vocabulary with WARDEN_KERNELS=avx2).
-template <auto kKernel, typename... Args>
-auto LeaveClean(Args... args) {
-  if constexpr (std::is_void_v<decltype(kKernel(args...))>) {
-    kKernel(args...);
-    _mm256_zeroupper();
-  } else {
-    const auto result = kKernel(args...);
-    _mm256_zeroupper();
-    return result;
-  }
-}
-
-constexpr Kernels kAvx2Kernels = {
-    LeaveClean<PrfIds, const SipBatch&, const Token*, size_t, uint64_t*>,
-    LeaveClean<PrfCandidates, const SipBatch&, const TokenData*, size_t, uint64_t*>,
-    LeaveClean<KgwBias, const SipBatch&, TokenData*, size_t, uint64_t, float>,
-    LeaveClean<Tournament, double*, const uint64_t*, size_t, uint32_t>,
-    LeaveClean<GumbelBound, const uint64_t*, const TokenData*, size_t>,
-    LeaveClean<GumbelFilter, const uint64_t*, const TokenData*, size_t, double, uint32_t*>};
+constexpr Kernels kAvx2Kernels =
+    CleanKernels<PrfIds, PrfCandidates, KgwBias, Tournament, GumbelBound, GumbelFilter>();
 
 }  // namespace
 
