@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "crypto/sha256.h"
 #include "guard/classifier.h"
+#include "text_files.h"
 
 namespace warden::cli {
 
@@ -27,53 +28,6 @@ constexpr uint64_t kMaxExampleFileBytes = 64ull << 20;
 
 // One labelled example as read from a file; `source` is the JSON Lines "source" field (empty
 // for plain-text files), used only to break held-out results down by origin.
-struct LabelledText {
-  std::string text;
-  std::string source;
-};
-
-// Plain text: every non-blank line is one example (a trailing CR is dropped). A file whose name
-// ends in .jsonl: every non-blank line is a JSON object with a string "text" (and optionally a
-// string "source"). The choice is by name, not by content, so that a plain-text example that
-// happens to start with '{' is still plain text.
-Result<std::vector<LabelledText>> ReadExamples(const std::string& path) {
-  WARDEN_ASSIGN_OR_RETURN(std::string data, ReadFileToString(path, kMaxExampleFileBytes));
-  const bool jsonl = path.ends_with(".jsonl");
-  std::vector<LabelledText> out;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos < data.size()) {
-    size_t end = data.find('\n', pos);
-    if (end == std::string::npos) end = data.size();
-    std::string_view line(data.data() + pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    const std::string where = path + ": line " + std::to_string(line_no);
-    if (const size_t bad = FirstInvalidUtf8(line); bad != std::string_view::npos) {
-      return DataLossError(where + ": not UTF-8 (byte " + std::to_string(bad + 1) + ")");
-    }
-    if (!jsonl) {
-      out.push_back({std::string(line), ""});
-      continue;
-    }
-    WARDEN_ASSIGN_OR_RETURN(json::value v, json::Parse(line, where));
-    auto obj = json::AsObject(v, "");
-    if (!obj) return DataLossError(where + ": " + obj.error().message());
-    auto text = json::GetString(**obj, "text", "");
-    if (!text) return DataLossError(where + ": " + text.error().message());
-    LabelledText t{std::string(*text), ""};
-    if (const json::value* s = (*obj)->if_contains("source")) {
-      if (!s->is_string()) return DataLossError(where + ": \"source\" is not a string");
-      t.source = std::string(s->as_string());
-    }
-    out.push_back(std::move(t));
-  }
-  if (out.empty()) return DataLossError(path + ": no examples in the file");
-  return out;
-}
-
 // ---- held-out measurement ----
 
 struct Scored {
@@ -214,15 +168,15 @@ int RunTrain(const TrainArgs& a) {
   if (a.threshold && !(*a.threshold >= 0 && *a.threshold <= 1)) {
     return Fail(kCmd, InvalidArgumentError("--threshold must be in [0, 1]"));
   }
-  auto pos = ReadExamples(a.positive);
+  auto pos = ReadTextRecords(kMaxExampleFileBytes, a.positive);
   if (!pos) return Fail(kCmd, pos.error());
-  auto neg = ReadExamples(a.negative);
+  auto neg = ReadTextRecords(kMaxExampleFileBytes, a.negative);
   if (!neg) return Fail(kCmd, neg.error());
-  std::vector<LabelledText> hpos, hneg;
+  std::vector<TextRecord> hpos, hneg;
   if (!a.holdout_positive.empty()) {
-    auto hp = ReadExamples(a.holdout_positive);
+    auto hp = ReadTextRecords(kMaxExampleFileBytes, a.holdout_positive);
     if (!hp) return Fail(kCmd, hp.error());
-    auto hn = ReadExamples(a.holdout_negative);
+    auto hn = ReadTextRecords(kMaxExampleFileBytes, a.holdout_negative);
     if (!hn) return Fail(kCmd, hn.error());
     hpos = std::move(*hp);
     hneg = std::move(*hn);
@@ -244,7 +198,7 @@ int RunTrain(const TrainArgs& a) {
 
   std::vector<Scored> scored;
   for (const auto* set : {&hpos, &hneg}) {
-    for (const LabelledText& t : *set) {
+    for (const TextRecord& t : *set) {
       scored.push_back({model->Score(t.text), set == &hpos, &t.source});
     }
   }

@@ -12,6 +12,7 @@
 #include "engine/generate.h"
 #include "engine_options.h"
 #include "ledger/ledger.h"
+#include "text_files.h"
 #include "watermark/detector.h"
 #include "watermark/eval.h"
 #include "watermark/key.h"
@@ -338,30 +339,14 @@ struct EvalArgs {
   bool quiet = false;
 };
 
-// Non-empty lines of a text file, or the "text" field of each line of a .jsonl file.
+// The texts of a prompt or human-text file (text_files.h: lines, or .jsonl with "text").
 Result<std::vector<std::string>> ReadTexts(const std::string& path) {
-  WARDEN_ASSIGN_OR_RETURN(std::string data, ReadFileToString(path, kMaxPromptFileBytes));
-  std::vector<std::string> out;
-  const bool jsonl = path.ends_with(".jsonl");
-  std::istringstream lines(data);
-  std::string line;
-  for (size_t n = 1; std::getline(lines, line); ++n) {
-    if (line.empty()) continue;
-    const std::string where = path + ": line " + std::to_string(n);
-    if (!IsValidUtf8(line)) return DataLossError(where + ": not UTF-8");
-    if (!jsonl) {
-      out.push_back(line);
-      continue;
-    }
-    WARDEN_ASSIGN_OR_RETURN(json::value v, json::Parse(line, where));
-    auto obj = json::AsObject(v, "");
-    if (!obj) return DataLossError(where + ": " + obj.error().message());
-    auto text = json::GetString(**obj, "text", "");
-    if (!text) return DataLossError(where + ": " + text.error().message());
-    out.emplace_back(*text);
-  }
-  if (out.empty()) return InvalidArgumentError(path + ": no texts in the file");
-  return out;
+  WARDEN_ASSIGN_OR_RETURN(std::vector<TextRecord> records,
+                          ReadTextRecords(kMaxPromptFileBytes, path));
+  std::vector<std::string> texts;
+  texts.reserve(records.size());
+  for (TextRecord& r : records) texts.push_back(std::move(r.text));
+  return texts;
 }
 
 int RunEval(EvalArgs a) {
