@@ -45,7 +45,7 @@ tps() {  # model, scheme ("none" or a scheme), sampling flags...
   local model=$1 scheme=$2 wm=()
   shift 2
   [ "$scheme" = none ] || wm=(--watermark "$work/$scheme.key")
-  "$warden" generate --model "$model" --prompt 'Once upon a time' -n "$tokens" --seed 7 \
+  "$warden" generate --model "$model" --prompt 'Once upon a time' -n "$tokens" --seed "$seed" \
     --threads "$threads" --json "$@" "${wm[@]}" |
     awk -F': ' '/"tokens_per_s"/ { gsub(/[ ,]/, "", $2); print $2 }'
 }
@@ -66,10 +66,15 @@ for sampling in defaults untruncated; do
   for model in "$here/data/models/stories260K.gguf" "$small" "$big"; do
     name=$(basename "$model" .gguf)
     for s in none kgw tournament gumbel; do : > "$work/$s.tps"; done
+    # Rep r uses seed 7 + r for every scheme: a watermark changes the text, and the cost of a
+    # decode step depends a little on the text (+-3% between seeds on stories260K), so one
+    # seed would compare different texts; the median over the same seeds evens that out.
     for ((r = 0; r < reps; r++)); do
+      seed=$((7 + r))
       for s in none kgw tournament gumbel; do tps "$model" "$s" "${flags[@]}" >> "$work/$s.tps"; done
     done
     base=$(median < "$work/none.tps")
+    echo "$name $sampling $base" >> "$work/base.tps"
     for s in none kgw tournament gumbel; do
       m=$(median < "$work/$s.tps")
       awk -v n="$name" -v s="$s" -v m="$m" -v b="$base" \
@@ -91,7 +96,22 @@ echo "  per sampling step (the watermark's sampler alone; candidates-only baseli
   awk -F'"' '/"name":/ { name = $4 } /"label":/ { label = $4 }
     /"real_time":/ { split($0, a, ":"); gsub(/[ ,]/, "", a[2]); t = a[2] }
     /"aggregate_name": "median"/ { med = 1 }
-    /^    }/ { if (med) printf "    %-44s %9.2f us\n", (label != "" ? label : name), t; med = 0; label = "" }'
+    /^    }/ { if (med) printf "    %-44s %9.2f us\n", (label != "" ? label : name), t; med = 0; label = "" }' |
+  tee "$work/steps.txt"
+# What those per-step costs imply for untruncated generation (every scheme sees the whole
+# vocabulary), from the unwatermarked speed measured above: 1 / (1 + cost * tokens/s). This
+# isolates the watermark's own cost from the text-dependence of the end-to-end runs.
+echo "  implied generation ratio, untruncated sampling (1 / (1 + step cost x tokens/s without)):"
+while read -r name sampling base; do
+  [ "$sampling" = untruncated ] || continue
+  vocab=32000
+  [ "$name" = stories260K ] && vocab=512
+  for s in kgw tournament gumbel; do
+    cost=$(awk -v s="$s" -v v="$vocab" '$1 == s && $3 == v { print $4 }' "$work/steps.txt")
+    awk -v n="$name" -v s="$s" -v c="$cost" -v b="$base" \
+      'BEGIN { printf "    %-36s %-11s %8.2f us/step at %7.1f tok/s -> %.3fx\n", n, s, c, b, 1 / (1 + c * b / 1e6) }'
+  done
+done < "$work/base.tps"
 
 # A large text of human words in random order: few repeated contexts, as in real prose.
 text=$work/big.txt
