@@ -10,7 +10,9 @@
 // large" for Hyperscan, so \w, \d and \s are ASCII; write non-ASCII ranges explicitly.
 // Hyperscan reports every end position of a pattern (for `a+` on "aaa": 3 matches);
 // Scan keeps, per pattern and start, only the longest match, and returns matches ordered by
-// start, then pattern index.
+// start, then pattern index. Scan works on a copy of the text with 128 zero bytes after it:
+// Hyperscan 5.4.0 can read past the end of its input on CPUs with AVX-512 VBMI (found by
+// fuzzing; a text ending at an unreadable page crashed).
 //
 // Thread-safety: a Database is immutable after Compile; Scan may run on many threads at once
 // (each call takes a scratch from an internal pool, allocating one when none is free).
