@@ -17,11 +17,10 @@
 
 #include "engine/model.h"
 #include "engine/tokenizer.h"
+#include "watermark/stories_generator.h"
 
 namespace warden::watermark {
 namespace {
-
-constexpr char kModelPath[] = WARDEN_SOURCE_DIR "/data/models/stories260K.gguf";
 
 WatermarkKey TestKey() {
   WatermarkKey key;
@@ -109,16 +108,8 @@ size_t Count(std::string_view haystack, std::string_view needle) {
 class EvalTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto model = engine::Model::Load(kModelPath);
-    ASSERT_TRUE(model.ok()) << model.status().message();
-    auto tokenizer = engine::Tokenizer::FromGguf((*model)->gguf(), kModelPath);
-    ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
-    engine::ContextOptions options;
-    options.threads = 1;
-    auto generator = engine::Generator::Create(
-        *model, std::make_shared<const engine::Tokenizer>(std::move(*tokenizer)), options);
-    ASSERT_TRUE(generator.ok()) << generator.status().message();
-    generator_ = std::move(*generator).release();
+    generator_ = testing::StoriesGenerator().release();
+    ASSERT_NE(generator_, nullptr);
 
     auto report = RunEval(*generator_, TestKey(), SmallConfig());
     ASSERT_TRUE(report.ok()) << report.status().message();

@@ -10,16 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/generate.h"
-#include "engine/model.h"
-#include "engine/tokenizer.h"
 #include "watermark/eval.h"
 #include "watermark/key.h"
+#include "watermark/stories_generator.h"
 
 namespace warden::watermark {
 namespace {
 
-constexpr char kModelPath[] = WARDEN_SOURCE_DIR "/data/models/stories260K.gguf";
 constexpr char kPromptsPath[] = WARDEN_SOURCE_DIR "/data/watermark/prompts.txt";
 
 WatermarkKey FixedKey(Scheme scheme) {
@@ -44,15 +41,8 @@ class PowerTest : public ::testing::TestWithParam<Scheme> {};
 
 TEST_P(PowerTest, TwoHundredTokensAtTemperatureOne) {
   const Scheme scheme = GetParam();
-  auto model = engine::Model::Load(kModelPath);
-  ASSERT_TRUE(model.ok()) << model.status().message();
-  auto tokenizer = engine::Tokenizer::FromGguf((*model)->gguf(), kModelPath);
-  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().message();
-  engine::ContextOptions options;
-  options.threads = 1;
-  auto generator = engine::Generator::Create(
-      *model, std::make_shared<const engine::Tokenizer>(std::move(*tokenizer)), options);
-  ASSERT_TRUE(generator.ok()) << generator.status().message();
+  std::unique_ptr<engine::Generator> generator = testing::StoriesGenerator();
+  ASSERT_NE(generator, nullptr);
 
   EvalConfig config;
   config.prompts = Prompts();
@@ -68,7 +58,7 @@ TEST_P(PowerTest, TwoHundredTokensAtTemperatureOne) {
   config.seed = 1;
   config.scheme = scheme;
   config.params = DefaultParams(scheme);
-  auto report = RunEval(**generator, FixedKey(scheme), config);
+  auto report = RunEval(*generator, FixedKey(scheme), config);
   ASSERT_TRUE(report.ok()) << report.status().message();
   ASSERT_EQ(report->cells.size(), 1u);
   const double tpr = report->cells[0].tpr[0];

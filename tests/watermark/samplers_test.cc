@@ -20,6 +20,7 @@
 #include "base/encoding.h"
 #include "engine/generate.h"
 #include "engine/sampler.h"
+#include "watermark/stories_generator.h"
 
 namespace warden::watermark {
 namespace {
@@ -706,21 +707,11 @@ TEST_F(SamplersRegistryTest, RefusesBadConfigsNamingTheSamplerAndTheKey) {
 // ---------------------------------------------------------------------------------------------
 // Generation with the bundled model.
 
-const std::string kModelPath = std::string(WARDEN_SOURCE_DIR) + "/data/models/stories260K.gguf";
-
 class SamplersModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto model = engine::Model::Load(kModelPath);
-    ASSERT_TRUE(model.ok()) << model.status().message();
-    auto tok = engine::Tokenizer::FromGguf((*model)->gguf(), kModelPath);
-    ASSERT_TRUE(tok.ok()) << tok.status().message();
-    engine::ContextOptions options;
-    options.threads = 1;
-    auto g =
-        engine::Generator::Create(*model, std::make_shared<const engine::Tokenizer>(*tok), options);
-    ASSERT_TRUE(g.ok()) << g.status().message();
-    generator_ = std::move(*g);
+    generator_ = testing::StoriesGenerator();
+    ASSERT_NE(generator_, nullptr);
     engine::RegisterBuiltinSamplers(registry_);
   }
 

@@ -145,13 +145,7 @@ inline __m256i High4(__m256i x32) {
   return _mm256_cvtepu32_epi64(_mm256_extracti128_si256(x32, 1));
 }
 
-struct PaddedBlock {
-  PaddedBlock(const TokenData* d, size_t n) {
-    std::memset(entries, 0, sizeof(entries));
-    std::memcpy(entries, d, n * sizeof(TokenData));
-  }
-  TokenData entries[kHashBlock];
-};
+using PaddedBlock = internal::PaddedBlock<kHashBlock>;
 
 // ---- kernels ----
 

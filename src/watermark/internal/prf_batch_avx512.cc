@@ -156,15 +156,7 @@ inline __m512i High8(__m512i x32) {
   return _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(x32, 1));
 }
 
-// A partial block (n < 16) copied into zero-filled storage so that the vector code can run on
-// it unchanged.
-struct PaddedBlock {
-  PaddedBlock(const TokenData* d, size_t n) {
-    std::memset(entries, 0, sizeof(entries));
-    std::memcpy(entries, d, n * sizeof(TokenData));
-  }
-  TokenData entries[kBlock];
-};
+using PaddedBlock = internal::PaddedBlock<kBlock>;
 
 // ---- kernels ----
 

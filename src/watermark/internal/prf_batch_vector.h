@@ -11,6 +11,7 @@
 
 #include <immintrin.h>
 
+#include <cstring>
 #include <type_traits>
 
 #include "watermark/internal/prf_batch.h"
@@ -28,6 +29,17 @@ auto LeaveClean(Args... args) {
     return result;
   }
 }
+
+// A partial block (n < N candidates) copied into zero-filled storage so that the vector code
+// of an N-candidate block can run on it unchanged (p = 0 and logit 0 in the padding).
+template <size_t N>
+struct PaddedBlock {
+  PaddedBlock(const engine::TokenData* d, size_t n) {
+    std::memset(entries, 0, sizeof(entries));
+    std::memcpy(entries, d, n * sizeof(engine::TokenData));
+  }
+  engine::TokenData entries[N];
+};
 
 // The kernel table of one ISA, every entry wrapped in LeaveClean.
 template <auto kPrfIds, auto kPrfCandidates, auto kKgwBias, auto kTournament, auto kGumbelBound,
