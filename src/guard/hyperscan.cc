@@ -77,8 +77,10 @@ Result<Database> Database::Compile(const std::vector<PatternSpec>& patterns) {
   std::vector<unsigned> flags, ids;
   for (size_t i = 0; i < patterns.size(); ++i) {
     expressions.push_back(patterns[i].expression.c_str());
-    flags.push_back(HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST |
-                    (patterns[i].caseless ? HS_FLAG_CASELESS : 0u));
+    flags.push_back(HS_FLAG_UTF8 |
+                    (patterns[i].report_start ? HS_FLAG_SOM_LEFTMOST : HS_FLAG_SINGLEMATCH) |
+                    (patterns[i].caseless ? HS_FLAG_CASELESS : 0u) |
+                    (patterns[i].allow_empty ? HS_FLAG_ALLOWEMPTY : 0u));
     ids.push_back(static_cast<unsigned>(i));
   }
   auto impl = std::make_unique<Impl>();

@@ -5,9 +5,12 @@
 //
 // Patterns use Hyperscan's PCRE subset (no back-references, no look-around); every pattern is
 // compiled with HS_FLAG_UTF8 (`.` is one character; the text must be valid UTF-8: Scan checks)
-// and HS_FLAG_SOM_LEFTMOST (so a match reports where it starts), plus HS_FLAG_CASELESS when
-// asked. Not HS_FLAG_UCP: with start-of-match tracking, Unicode classes make even `\w+` "too
-// large" for Hyperscan, so \w, \d and \s are ASCII; write non-ASCII ranges explicitly.
+// and, by default, HS_FLAG_SOM_LEFTMOST (so a match reports where it starts), plus
+// HS_FLAG_CASELESS when asked. A caller that only asks which patterns occur can turn start
+// tracking off (PatternSpec::report_start); SOM refuses patterns that can match the empty
+// string, so allow_empty needs it off. Not HS_FLAG_UCP: with start-of-match tracking, Unicode
+// classes make even `\w+` "too large" for Hyperscan, so \w, \d and \s are ASCII; write
+// non-ASCII ranges explicitly.
 // Hyperscan reports every end position of a pattern (for `a+` on "aaa": 3 matches);
 // Scan keeps, per pattern and start, only the longest match, and returns matches ordered by
 // start, then pattern index. Scan works on a copy of the text with 128 zero bytes after it:
@@ -33,6 +36,12 @@ namespace warden::guard {
 struct PatternSpec {
   std::string expression;
   bool caseless = false;
+  // false: no HS_FLAG_SOM_LEFTMOST but HS_FLAG_SINGLEMATCH: the pattern reports at most one
+  // match, with begin 0 and the end of the first match Hyperscan finds.
+  bool report_start = true;
+  // HS_FLAG_ALLOWEMPTY (a pattern that can match the empty string compiles); needs
+  // report_start = false.
+  bool allow_empty = false;
 };
 
 struct Match {
