@@ -37,6 +37,8 @@ void RegisterTokenize(CLI::App& app, int* exit_code);
 void RegisterGenerate(CLI::App& app, int* exit_code);
 void RegisterWatermark(CLI::App& app, int* exit_code);
 void RegisterGuard(CLI::App& app, int* exit_code);
+// guard check / eval / hash-key (cmd_guard_check.cc), added under `guard` by RegisterGuard.
+void AddGuardPolicyCommands(CLI::App* guard, int* exit_code);
 
 // Where the bundled data (data/models, ...) lives: $WARDEN_DATA_DIR, else the source tree's
 // data/ this binary was built from.

@@ -2,8 +2,9 @@
 //
 // Provenance (make a key, sign the model, verify it, flip one bit inside one tensor, verify
 // again and show the precise failure), the ledger (release, data, training run, proofs), and
-// the engine (the untouched model writes a story), and the watermark (a keyed story is traced
-// back to its key). Later modules extend the story.
+// the engine (the untouched model writes a story), the watermark (a keyed story is traced
+// back to its key), and the guard (the default policy on four shipped examples). Later modules
+// extend the story.
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +18,10 @@
 #include "engine/generate.h"
 #include "engine_options.h"
 #include "formats/tensor_index.h"
+#include "guard/builtin_scanners.h"
+#include "guard/guard.h"
+#include "guard/policy.h"
+#include "guard_print.h"
 #include "ledger/dataset.h"
 #include "ledger/ledger.h"
 #include "provenance/signing.h"
@@ -273,6 +278,66 @@ int WatermarkStory(const std::string& work, const LoadedModel& m, const std::str
   return kExitOk;
 }
 
+// The guard: the default policy on four shipped examples (data/guard/examples), each with the
+// decision it must get; a different decision fails the demo.
+int GuardStory() {
+  const std::string policy_path = DataDir() + "/policies/default.yaml";
+  const std::string examples = DataDir() + "/guard/examples/";
+  auto policy = guard::LoadPolicy(policy_path);
+  if (!policy) return Fail("demo", policy.error());
+  guard::ScannerRegistry registry;
+  guard::RegisterBuiltinScanners(registry);
+  auto g = guard::Guard::Create(*policy, registry, DataDir());
+  if (!g) return Fail("demo", g.error());
+  struct Case {
+    const char* title;
+    const char* file;
+    bool output;
+    const char* blocked_by;  // empty: must be allowed
+  };
+  const Case cases[] = {
+      {"Guard a plain question with the default policy: it passes", "question.txt", false, ""},
+      {"A prompt injection hidden in an e-mail to summarise: blocked", "injection.txt", false,
+       "injection"},
+      {"A jailbreak wrapped in base64: decoded, scanned, blocked", "jailbreak-base64.txt", false,
+       "jailbreak"},
+      {"A model answer that leaks personal data (output chain): redacted", "pii-answer.txt", true,
+       ""},
+  };
+  int step = 16;
+  for (const Case& c : cases) {
+    const std::string path = examples + c.file;
+    Step(step++, c.title,
+         std::string("warden guard check --policy data/policies/default.yaml") +
+             (c.output ? " --output" : "") + " - < data/guard/examples/" + c.file);
+    auto text = ReadFileToString(path, 1 << 20);
+    if (!text) return Fail("demo", text.error());
+    std::string body = *text;
+    while (!body.empty() && body.back() == '\n') body.pop_back();
+    std::printf("    %s\n", body.size() > 160 ? (body.substr(0, 157) + "...").c_str() : body.c_str());
+    guard::RequestState state;
+    guard::Decision d;
+    guard::Conversation conv;
+    if (c.output) {
+      d = g->CheckOutput(body, {}, policy->default_tier, state);
+    } else {
+      conv.messages.push_back(guard::Message{"user", body, "", "", {}});
+      d = g->CheckInput(conv, policy->default_tier, state);
+    }
+    std::printf("    %s (%.0f us)\n", d.allowed ? "allowed" : ("blocked by " + d.blocked_by).c_str(),
+                static_cast<double>(d.elapsed.count()) / 1000.0);
+    for (const auto& v : d.verdicts) std::printf("  %s\n", VerdictLine(v).c_str());
+    if (c.output && d.allowed) std::printf("    answer after the guard: %s\n", body.c_str());
+    const bool want_allowed = std::string_view(c.blocked_by).empty();
+    if (d.allowed != want_allowed || (!want_allowed && d.blocked_by != c.blocked_by)) {
+      std::printf("    UNEXPECTED: expected %s\n",
+                  want_allowed ? "allowed" : (std::string("blocked by ") + c.blocked_by).c_str());
+      return kExitCheckFailed;
+    }
+  }
+  return kExitOk;
+}
+
 int RunDemo(const std::string& workdir_arg) {
   const std::string model_src = DataDir() + "/models/stories260K.gguf";
   std::error_code ec;
@@ -363,10 +428,14 @@ int RunDemo(const std::string& workdir_arg) {
   if (story != kExitOk) return story;
   const int marked = WatermarkStory(work, *loaded, plain_story);
   if (marked != kExitOk) return marked;
+  const int guarded = GuardStory();
+  if (guarded != kExitOk) return guarded;
   std::printf(
       "\nDone: the tampered tensor was found, the release, its (stand-in) training data and\n"
-      "the run that joined them are on record, the untouched model ran with no server, and\n"
-      "its watermarked text was traced back to the key. Try the commands yourself in %s.\n",
+      "the run that joined them are on record, the untouched model ran with no server, its\n"
+      "watermarked text was traced back to the key, and the guard let a question through,\n"
+      "stopped an injection and a wrapped jailbreak and redacted a leak. Try the commands\n"
+      "yourself in %s.\n",
       work.c_str());
   return kExitOk;
 }
@@ -380,8 +449,10 @@ void RegisterDemo(CLI::App& app, int* exit_code) {
            "server and no network: create a key, sign the model, verify it, tamper with one\n"
            "tensor, and verify again to see the failure named down to the tensor; record the\n"
            "release, its data and training run in a transparency ledger; run the untouched\n"
-           "model with the embedded engine to write a short story; and write a watermarked\n"
-           "story, then detect the watermark (and find none with a wrong key).");
+           "model with the embedded engine to write a short story; write a watermarked story,\n"
+           "then detect the watermark (and find none with a wrong key); and run the default\n"
+           "guard policy on a question, a prompt injection, a base64-wrapped jailbreak and an\n"
+           "answer that leaks personal data (data/guard/examples).");
   AddFooter(
       cmd, "Example:\n  warden demo --dir /tmp/story   # then rerun the printed commands yourself");
   auto dir = std::make_shared<std::string>();

@@ -257,13 +257,16 @@ int RunTrain(const TrainArgs& a) {
 }  // namespace
 
 void RegisterGuard(CLI::App& app, int* exit_code) {
-  auto* guard = AddCommand(&app, "guard", "Input and output guard: train its classifiers");
+  auto* guard = AddCommand(&app, "guard", "Input and output guard: check, measure, train");
   LongHelp(guard,
-           "The guard decides what may reach a model and what may leave it. So far it has the\n"
-           "linear text classifiers behind the injection, jailbreak and harmful scanners, and\n"
-           "`guard train` to build them; the scanners, policies and `guard check` are still to\n"
-           "come. See docs/guard.md.");
+           "The guard decides what may reach a model and what may leave it: a policy file\n"
+           "(docs/policy.md) names the scanners of the input and output chains, the tiers with\n"
+           "their tool allowlists, and the API keys. `guard check` runs a policy offline on a\n"
+           "text or a whole conversation, `guard eval` measures one on labelled data, `guard\n"
+           "train` builds the classifiers behind the injection, jailbreak and harmful scanners.\n"
+           "Shipped policies: data/policies/default.yaml and strict.yaml. See docs/guard.md.");
   guard->require_subcommand(1);
+  AddGuardPolicyCommands(guard, exit_code);
 
   auto* cmd = AddCommand(guard, "train", "Train a text classifier from labelled examples");
   LongHelp(cmd,

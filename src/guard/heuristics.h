@@ -43,7 +43,8 @@ class Heuristics {
   // Internal if a built-in pattern does not compile (a bug caught by the tests).
   static Result<Heuristics> Create(HeuristicSet set);
 
-  // One hit per matching rule (its first match), ordered by begin. Errors: Database::Scan's.
+  // One hit per matching rule (its first match), ordered by begin. Errors: InvalidArgument for
+  // text that is not UTF-8, ResourceExhausted for a text of 4 GiB or more, else Database::Scan's.
   Result<std::vector<HeuristicHit>> Find(std::string_view text) const;
   // 1 - prod(1 - weight) over `hits`.
   static double Score(const std::vector<HeuristicHit>& hits);
