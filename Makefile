@@ -1,7 +1,7 @@
 # Thin wrapper: the two README commands and the long-running targets.
 #   make demo   install dependencies, build, run the main job on bundled defaults
 #   make test   install dependencies, build, run the whole test suite (ctest)
-#   make bench  side-by-side benchmarks (bench/compare/hash.sh, ledger.sh, engine.sh, watermark.sh)
+#   make bench  side-by-side benchmarks (bench/compare/{hash,ledger,engine,watermark,guard}.sh)
 #   make fuzz   build the libFuzzer targets with clang and run each briefly (FUZZ_SECONDS)
 BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
@@ -30,6 +30,7 @@ bench: build
 	bash bench/compare/ledger.sh
 	bash bench/compare/engine.sh
 	bash bench/compare/watermark.sh
+	bash bench/compare/guard.sh
 
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
