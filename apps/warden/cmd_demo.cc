@@ -293,16 +293,20 @@ int GuardStory() {
     const char* title;
     const char* file;
     bool output;
-    const char* blocked_by;  // empty: must be allowed
+    const char* blocked_by;  // empty: must be allowed; "*": blocked by any attack detector
+    const char* via;         // the blocking verdict must be inside this encoding
   };
   const Case cases[] = {
-      {"Guard a plain question with the default policy: it passes", "question.txt", false, ""},
-      {"A prompt injection hidden in an e-mail to summarise: blocked", "injection.txt", false,
-       "injection"},
-      {"A jailbreak wrapped in base64: decoded, scanned, blocked", "jailbreak-base64.txt", false,
-       "jailbreak"},
-      {"A model answer that leaks personal data (output chain): redacted", "pii-answer.txt", true,
+      {"Guard a plain question with the default policy: it passes", "question.txt", false, "",
        ""},
+      {"A prompt injection hidden in an e-mail to summarise: blocked", "injection.txt", false,
+       "injection", ""},
+      // Both the jailbreak and the injection detector recognise a decoded DAN prompt; which one
+      // blocks depends on their order and thresholds, what matters is that it is the payload.
+      {"A jailbreak wrapped in base64: decoded, scanned, blocked", "jailbreak-base64.txt", false,
+       "*", "base64"},
+      {"A model answer that leaks personal data (output chain): redacted", "pii-answer.txt", true,
+       "", ""},
   };
   int step = 16;
   for (const Case& c : cases) {
@@ -329,9 +333,15 @@ int GuardStory() {
     for (const auto& v : d.verdicts) std::printf("  %s\n", VerdictLine(v).c_str());
     if (c.output && d.allowed) std::printf("    answer after the guard: %s\n", body.c_str());
     const bool want_allowed = std::string_view(c.blocked_by).empty();
-    if (d.allowed != want_allowed || (!want_allowed && d.blocked_by != c.blocked_by)) {
+    const std::string_view want_by = c.blocked_by;
+    const bool by_ok = want_by == "*" ? (d.blocked_by == "injection" || d.blocked_by == "jailbreak" ||
+                                        d.blocked_by == "harmful")
+                                     : d.blocked_by == want_by;
+    const bool via_ok = std::string_view(c.via).empty() ||
+                        (!d.verdicts.empty() && d.verdicts.back().via == c.via);
+    if (d.allowed != want_allowed || (!want_allowed && (!by_ok || !via_ok))) {
       std::printf("    UNEXPECTED: expected %s\n",
-                  want_allowed ? "allowed" : (std::string("blocked by ") + c.blocked_by).c_str());
+                  want_allowed ? "allowed" : "blocked by an attack detector, inside the payload");
       return kExitCheckFailed;
     }
   }

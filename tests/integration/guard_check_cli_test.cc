@@ -33,15 +33,25 @@ TEST(GuardCheckCliTest, APlainQuestionIsAllowedWithExitZero) {
 }
 
 TEST(GuardCheckCliTest, TheShippedExamplesGetTheirDocumentedDecisions) {
-  for (const auto& [file, blocked_by] : std::vector<std::pair<std::string, std::string>>{
-           {"injection.txt", "injection"}, {"jailbreak-base64.txt", "jailbreak"}}) {
-    // The text as an argument (the demo pipes it; both read the same bytes).
+  for (const std::string file : {"injection.txt", "jailbreak-base64.txt"}) {
+    // The text as an argument (the demo reads the file; both see the same bytes).
     std::string text = testing::ReadAll(kExamples + file);
     RunResult r = Warden({"guard", "check", "--policy", kDefault, "--json", text});
     ASSERT_EQ(r.exit_code, 1) << file << Describe(r);
     boost::json::object o = ParseObject(r.out);
     EXPECT_FALSE(o["allowed"].as_bool());
-    EXPECT_EQ(o["blocked_by"].as_string(), blocked_by) << r.out;
+    const auto& last = o["verdicts"].as_array().back().as_object();
+    if (file == "injection.txt") {
+      EXPECT_EQ(o["blocked_by"].as_string(), "injection") << r.out;
+    } else {
+      // Either attack detector may recognise the decoded DAN prompt first; it must be the
+      // decoded payload that is blocked.
+      EXPECT_TRUE(o["blocked_by"].as_string() == "jailbreak" ||
+                  o["blocked_by"].as_string() == "injection")
+          << r.out;
+      ASSERT_TRUE(last.contains("via")) << r.out;
+      EXPECT_EQ(last.at("via").as_string(), "base64") << r.out;
+    }
   }
   RunResult pii = Warden({"guard", "check", "--policy", kDefault, "--output",
                           testing::ReadAll(kExamples + "pii-answer.txt")});
