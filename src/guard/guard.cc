@@ -448,6 +448,18 @@ void Block(Decision& d, Verdict v) {
   d.verdicts.push_back(std::move(v));
 }
 
+Decision Finish(Decision& d, std::chrono::steady_clock::time_point start) {
+  d.elapsed = std::chrono::steady_clock::now() - start;
+  return std::move(d);
+}
+
+// Blocks `d` for a tier the policy does not name.
+bool TierKnown(const Policy& p, std::string_view tier, Decision& d) {
+  if (FindTier(p, tier) != nullptr) return true;
+  Block(d, LimitVerdict("unknown tier \"" + std::string(tier) + "\""));
+  return false;
+}
+
 bool RoleScanned(const ChainSpec& spec, std::string_view role) {
   return std::find(spec.roles.begin(), spec.roles.end(), role) != spec.roles.end();
 }
@@ -486,15 +498,9 @@ Decision Guard::CheckInput(Conversation& conversation, std::string_view tier,
                            RequestState& state) const {
   const auto start = std::chrono::steady_clock::now();
   Decision d;
-  auto finish = [&]() {
-    d.elapsed = std::chrono::steady_clock::now() - start;
-    return d;
-  };
+  auto finish = [&]() { return Finish(d, start); };
   const Policy& p = impl_->policy;
-  if (FindTier(p, tier) == nullptr) {
-    Block(d, LimitVerdict("unknown tier \"" + std::string(tier) + "\""));
-    return finish();
-  }
+  if (!TierKnown(p, tier, d)) return finish();
   if (conversation.messages.size() > p.limits.max_messages) {
     Block(d, LimitVerdict(std::to_string(conversation.messages.size()) +
                           " messages; the policy allows at most " +
@@ -608,15 +614,9 @@ Decision Guard::CheckOutput(std::string& answer, const std::vector<ToolCall>& to
                             std::string_view tier, RequestState& state) const {
   const auto start = std::chrono::steady_clock::now();
   Decision d;
-  auto finish = [&]() {
-    d.elapsed = std::chrono::steady_clock::now() - start;
-    return d;
-  };
+  auto finish = [&]() { return Finish(d, start); };
   const Policy& p = impl_->policy;
-  if (FindTier(p, tier) == nullptr) {
-    Block(d, LimitVerdict("unknown tier \"" + std::string(tier) + "\""));
-    return finish();
-  }
+  if (!TierKnown(p, tier, d)) return finish();
   if (answer.size() > p.limits.max_output_bytes) {
     Block(d, LimitVerdict(std::to_string(answer.size()) +
                           " bytes of output; the policy allows at most " +

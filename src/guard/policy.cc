@@ -869,27 +869,6 @@ std::string_view TypeOf(const json::value& v) {
   return "null";
 }
 
-bool ValueMatchesType(const json::value& v, ValueType t) {
-  switch (t) {
-    case ValueType::kAny:
-      return true;
-    case ValueType::kString:
-      return v.is_string();
-    case ValueType::kInteger:
-      return v.is_int64() || v.is_uint64();
-    case ValueType::kNumber:
-      return v.is_number();
-    case ValueType::kBoolean:
-      return v.is_bool();
-    case ValueType::kObject:
-      return v.is_object();
-    case ValueType::kArray:
-      return v.is_array();
-    case ValueType::kNull:
-      return v.is_null();
-  }
-  return false;
-}
 
 void Reader::ReadPolicy(Policy* policy) {
   const Node& root = At(0);
@@ -1133,7 +1112,7 @@ void Reader::ReadConstraint(const Node* n, const std::string& path, ArgumentCons
     for (size_t i = 0; i < items.size(); ++i) {
       json::value v;
       if (!ToJson(*items[i], Index(enum_path, i), &v)) continue;
-      if (!ValueMatchesType(v, c->type)) {
+      if (!ValueHasType(v, c->type)) {
         Add(*items[i], Index(enum_path, i),
             "is " + Describe(*items[i]) + ", of type " + std::string(TypeOf(v)) +
                 ", which does not match type " + type_name);
@@ -1385,6 +1364,30 @@ std::string_view ConfiguredActionName(ConfiguredAction a) {
 }
 
 std::string_view ValueTypeName(ValueType t) { return kValueTypeNames[static_cast<size_t>(t)]; }
+
+bool ValueHasType(const json::value& v, ValueType t) {
+  switch (t) {
+    case ValueType::kAny:
+      return true;
+    case ValueType::kString:
+      return v.is_string();
+    case ValueType::kInteger:
+      if (v.is_int64() || v.is_uint64()) return true;
+      return v.is_double() && std::isfinite(v.get_double()) &&
+             std::trunc(v.get_double()) == v.get_double();
+    case ValueType::kNumber:
+      return v.is_number();
+    case ValueType::kBoolean:
+      return v.is_bool();
+    case ValueType::kObject:
+      return v.is_object();
+    case ValueType::kArray:
+      return v.is_array();
+    case ValueType::kNull:
+      return v.is_null();
+  }
+  return false;
+}
 
 Result<Policy> ParsePolicy(std::string_view yaml, std::string_view source) {
   Problems problems(source);

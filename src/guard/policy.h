@@ -60,6 +60,9 @@ struct ChainSpec {
 // Tool-call control (guard/tools.h applies it).
 enum class ValueType { kAny, kString, kInteger, kNumber, kBoolean, kObject, kArray, kNull };
 std::string_view ValueTypeName(ValueType t);
+// Whether `v` is of type `t`; an integer is a JSON integer or a number with an integral value
+// (1.0: JSON does not tell them apart). Used for enum values (policy) and arguments (tools).
+bool ValueHasType(const json::value& v, ValueType t);
 
 struct ArgumentConstraint {
   // A path into the arguments object: "city", "options.days", "items[*].name" ([*] = every

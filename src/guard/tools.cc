@@ -163,12 +163,6 @@ bool NumbersEqual(const json::value& a, const json::value& b) {
   return i >= 0 && static_cast<uint64_t>(i) == u;
 }
 
-bool IsInteger(const json::value& v) {
-  if (v.is_int64() || v.is_uint64()) return true;
-  if (!v.is_double()) return false;
-  const double d = v.get_double();
-  return std::isfinite(d) && std::trunc(d) == d;
-}
 
 // Enum equality: numbers by value (1 == 1.0: JSON does not distinguish them, and the integer
 // type accepts 1.0 too), strings byte for byte, objects regardless of key order. Recursion is
@@ -201,27 +195,6 @@ bool JsonEqual(const json::value& a, const json::value& b) {
   }
 }
 
-bool HasType(const json::value& v, ValueType t) {
-  switch (t) {
-    case ValueType::kAny:
-      return true;
-    case ValueType::kString:
-      return v.is_string();
-    case ValueType::kInteger:
-      return IsInteger(v);
-    case ValueType::kNumber:
-      return v.is_number();
-    case ValueType::kBoolean:
-      return v.is_bool();
-    case ValueType::kObject:
-      return v.is_object();
-    case ValueType::kArray:
-      return v.is_array();
-    case ValueType::kNull:
-      return v.is_null();
-  }
-  return false;
-}
 
 // Code points of well-formed UTF-8 (the JSON parser refuses anything else).
 uint64_t CodePoints(std::string_view s) {
@@ -579,7 +552,7 @@ std::vector<ToolViolation> ToolGuard::CheckCall(std::string_view name,
 void ToolGuard::Impl::CheckValue(const CompiledConstraint& c, const json::value& v,
                                  const std::string& path, Violations* out) const {
   const ArgumentConstraint& spec = *c.spec;
-  if (!HasType(v, spec.type)) {
+  if (!ValueHasType(v, spec.type)) {
     // The other checks would only restate the mismatch.
     out->Add(path, "must be " + std::string(TypeWord(spec.type)) + ", got " + Show(v));
     return;
