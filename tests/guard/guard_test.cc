@@ -203,6 +203,60 @@ input:
   EXPECT_EQ(v->via, "base64");
 }
 
+TEST_F(GuardTest, NestedEncodingsAreDecodedUpToTheLimitAndTheRestIsReported) {
+  Guard g = Make(R"(version: 1
+input:
+  scanners:
+    - type: encoding
+      action: flag
+    - type: patterns
+      action: block
+      keywords: [detonate]
+limits:
+  max_decode_depth: 3
+)");
+  // Three layers: found. Eight layers: the scanner stops at three and says so.
+  std::string three = "please detonate it now";
+  for (int i = 0; i < 3; ++i) three = Base64Encode(three);
+  Conversation c3 = User("x " + three);
+  RequestState s3;
+  Decision d3 = g.CheckInput(c3, "default", s3);
+  ASSERT_FALSE(d3.allowed);
+  EXPECT_EQ(d3.verdicts.back().via, "base64>base64>base64");
+
+  std::string eight = "please detonate it now";
+  for (int i = 0; i < 8; ++i) eight = Base64Encode(eight);
+  Conversation c8 = User("x " + eight);
+  RequestState s8;
+  Decision d8 = g.CheckInput(c8, "default", s8);
+  EXPECT_TRUE(d8.allowed);  // patterns never saw the inner text ...
+  bool limit_reported = false;
+  for (const Verdict& v : d8.verdicts) limit_reported = limit_reported || v.category == "limit";
+  EXPECT_TRUE(limit_reported);  // ... and the decision says why, as a flag to act on
+}
+
+TEST_F(GuardTest, ADecodingBombCostsBoundedWork) {
+  Guard g = Make(R"(version: 1
+input:
+  scanners:
+    - type: encoding
+      action: flag
+limits:
+  max_decoded_bytes: 4096
+)");
+  // 2000 separate payloads of printable text: decoding stops at the byte budget.
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += Base64Encode("hidden words number " + std::to_string(i)) + " ";
+  Conversation c = User(text);
+  RequestState state;
+  Decision d = g.CheckInput(c, "default", state);
+  EXPECT_TRUE(d.allowed);
+  bool limit_reported = false;
+  for (const Verdict& v : d.verdicts) limit_reported = limit_reported || v.category == "limit";
+  EXPECT_TRUE(limit_reported);
+  EXPECT_LT(d.verdicts.size(), 400u);
+}
+
 // A port with nothing listening: bind, read the port, close.
 int ClosedPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
