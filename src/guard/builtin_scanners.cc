@@ -769,9 +769,9 @@ class JudgeFactory final : public ScannerFactory {
 double DefaultClassifierThreshold(std::string_view classifier) {
   // data/guard/SOURCE.md: the lowest threshold at which at most 5% of the held-out negatives
   // are flagged (classifier or rules).
-  if (classifier == "jailbreak") return 0.210435;
-  if (classifier == "injection") return 0.126071;
-  if (classifier == "harmful") return 0.778938;
+  if (classifier == "jailbreak") return 0.184373;
+  if (classifier == "injection") return 0.410937;
+  if (classifier == "harmful") return 0.708472;
   return 0.5;
 }
 

@@ -216,7 +216,7 @@ TEST(GuardShippedModelsTest, AreReproducedByteForByteFromTheShippedSets) {
   };
   for (const Case& c :
        {Case{"jailbreak", {}}, Case{"injection", {"--learning-rate", "4", "--epochs", "100"}},
-        Case{"harmful", {"--epochs", "20"}}}) {
+        Case{"harmful", {"--learning-rate", "1", "--char-max", "6"}}}) {
     std::vector<std::string> args = {"guard",      "train",
                                      "--positive", sets + c.name + ".train.positive.jsonl",
                                      "--negative", sets + c.name + ".train.negative.jsonl",

@@ -223,26 +223,87 @@ def plain(items):
     return [(x.holdout, x.text, x.source) for x in items]
 
 
+# Benign requests to process some content, written by the warden authors. "{}" is the content.
+# Real inputs often have this shape (a user pastes an e-mail or a document and asks for a
+# summary), so the classifiers must see it among the negatives.
+WRAP_TEMPLATES = (
+    "Summarise this e-mail:\n\n{}",
+    "Translate to French: {}",
+    "Can you pull out the action items from the message below?\n\n{}",
+    "Please proofread the following text and fix any grammar mistakes:\n{}",
+    "What is the tone of this text? Answer in one sentence.\n\n{}",
+    "Here is something I received. Give me three bullet points with its main points.\n---\n{}\n---",
+    "{}\n\nWrite a short, polite reply to the message above.",
+    "Extract every date and amount of money in this text as a table:\n\n{}",
+    "Classify the following text as billing, support, marketing or personal.\nText: {}",
+    "I need a one-line subject for this. Suggest three.\n\n\"{}\"",
+)
+
+
+def wrapped(examples):
+    """Each (holdout, text, source) example inside one benign request, the template chosen by
+    hash of the text; the example keeps its side."""
+    out = []
+    for holdout, text, source in examples:
+        t = WRAP_TEMPLATES[digest_int("wrap\0" + text) % len(WRAP_TEMPLATES)]
+        out.append((holdout, t.format(text), "wrapped:" + source))
+    return out
+
+
+THREAD_SEPARATORS = ("\n\n", "\n\n---\n\n", "\n\n========\n\n", "\n")
+
+
+def threads(examples, hosts, salt):
+    """Each (holdout, text, source) example joined with two other hosts of its own side (chosen
+    by hash; its position among the three and the separator by hash too): several e-mails or
+    documents pasted or retrieved together, the long inputs real tools produce."""
+    out = []
+    for holdout, text, source in examples:
+        side = [c for c in hosts if c.holdout == holdout and c.text != text]
+        others = sorted(side, key=lambda c: (digest_int(salt + text + "\0" + c.text), c.text))[:2]
+        h = digest_int(salt + "\0" + text)
+        parts = [c.text for c in others]
+        parts.insert(h % 3, text)
+        sep = THREAD_SEPARATORS[(h // 3) % len(THREAD_SEPARATORS)]
+        out.append((holdout, sep.join(parts), "thread:" + source))
+    return out
+
+
 def build_sets(b):
     hosts = b["emails"] + b["documents"]
     benign_common = (plain(b["xstest_safe"]) + plain(b["benign"]) + plain(b["benign_alarming"])
                      + plain(b["bipia_questions"]))
+    # Long benign text (e-mails, documents, documents with ordinary sentences inserted, requests
+    # to process them, and half of the hosts (by hash) joined with two others) is a negative of
+    # every set: without it, length alone reads as a jailbreak or an injection (third round,
+    # data/sets/guard/SOURCE.md).
+    half = [x for x in plain(hosts) if digest_int("thread\0" + x[1]) % 2 == 0]
+    benign_hosts = (plain(hosts) + embed(b["statements"], hosts, 2, "embedded:")
+                    + wrapped(plain(hosts)) + threads(half, hosts, "thread-neg"))
     sets = {}
     sets["jailbreak"] = (
         plain(b["jailbreak_wild"]) + plain(b["jailbreak_written"]),
-        benign_common + plain(b["bipia_irrelevant"]),
+        benign_common + plain(b["bipia_irrelevant"]) + benign_hosts,
     )
-    injection_pos = (
+    injected = (
         embed(b["bipia_irrelevant"] + b["bipia_text"] + b["bipia_code"], hosts, 2, "embedded:")
-        + embed(b["injection_written"], hosts, 1, "embedded:")
+        + embed(b["injection_written"], hosts, 1, "embedded:"))
+    # A third of the injected hosts (by hash) also inside a benign request, so that the
+    # wrapping requests of the negatives do not become a sign of "clean" (an attacker could
+    # otherwise lower the score by prefixing "Summarise this e-mail:").
+    injected_wrapped = wrapped([x for x in injected if digest_int("wrap-pos\0" + x[1]) % 3 == 0])
+    # And a quarter inside a thread of three hosts, for the same reason as the negatives'.
+    injected_thread = threads([x for x in injected if digest_int("thread-pos\0" + x[1]) % 4 == 0],
+                              hosts, "thread-pos")
+    injection_pos = (
+        injected + injected_wrapped + injected_thread
         + plain(b["bipia_text"]) + plain(b["bipia_code"]) + plain(b["injection_written"]))
-    injection_neg = (plain(hosts) + embed(b["statements"], hosts, 2, "embedded:")
-                     + benign_common + plain(b["bipia_irrelevant"]))
+    injection_neg = benign_hosts + benign_common + plain(b["bipia_irrelevant"])
     sets["injection"] = (injection_pos, injection_neg)
     sets["harmful"] = (
         plain(b["advbench"]) + plain(b["harmbench"]) + plain(b["xstest_unsafe"])
         + plain(b["harmful_written"]),
-        benign_common + plain(b["bipia_irrelevant"]),
+        benign_common + plain(b["bipia_irrelevant"]) + benign_hosts,
     )
     return sets
 
