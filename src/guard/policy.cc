@@ -211,7 +211,8 @@ struct Node {
 };
 
 // Thrown out of the event handler to abandon a document that is already refused; caught in
-// BuildTree, never outside this file.
+// BuildTree, never outside this file. (yaml-cpp's EventHandler has no way to stop the parser:
+// an exception through its callbacks is the only exit it offers.)
 struct StopParsing {};
 
 class TreeBuilder : public YAML::EventHandler {
@@ -362,6 +363,8 @@ class TreeBuilder : public YAML::EventHandler {
   SourceLocation last_where_{1, 1};
 };
 
+// Thrown by BoundedReader::underflow (a streambuf cannot report "refused" otherwise); caught in
+// BuildTree like StopParsing.
 struct ReadAheadExceeded {};
 
 // Serves the policy text to yaml-cpp in chunks, refusing (by throwing ReadAheadExceeded, caught
