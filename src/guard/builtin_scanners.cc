@@ -120,6 +120,12 @@ class UnicodeScanner final : public Scanner {
                     std::to_string(n.confusables) + " look-alike characters in mixed-script words",
                     "confusables", ""});
       }
+      if (n.combining_marks > 0) {
+        ctx.Report({seg, Span{0, length}, 1.0,
+                    std::to_string(n.combining_marks) +
+                        " combining marks stacked on letters (strike-through, zalgo)",
+                    "combining_marks", ""});
+      }
       if (n.invalid_sequences > 0) {
         ctx.Report({seg, Span{0, 0}, 1.0,
                     std::to_string(n.invalid_sequences) + " invalid UTF-8 sequences",

@@ -831,6 +831,50 @@ class ConfusableFold {
 
 }  // namespace
 
+// Step 7: drops combining marks (Mn, Me) that follow an ASCII letter or digit, directly or
+// after other such marks. Runs on NFKC output, where every composable accent is composed
+// already, so removing the rest cannot create a new composition (the result stays NFKC and a
+// second pass changes nothing).
+static void StripMarksOnAscii(UnicodeNormalization& r) {
+  const std::string& in = r.text;
+  std::string out;
+  out.reserve(in.size());
+  bool on_ascii = false;  // the last kept code point is an ASCII letter or digit
+  size_t removed = 0;
+  for (size_t i = 0; i < in.size();) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c < 0x80) {
+      on_ascii = IsAsciiAlnum(c);
+      out.push_back(in[i++]);
+      continue;
+    }
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8At(in, i, &cp);
+    if (n == 0) {  // cannot happen (the text is valid UTF-8 here); keep the byte
+      out.push_back(in[i++]);
+      on_ascii = false;
+      continue;
+    }
+    const int8_t type = u_charType(static_cast<UChar32>(cp));
+    // A joiner or a variation selector between the marks goes too: once the marks are gone it
+    // touches the ASCII letter, and steps 2-4 remove it there (a second pass must change
+    // nothing).
+    if (on_ascii && (type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK || cp == 0x200D ||
+                     IsVariationSelector(static_cast<char32_t>(cp)))) {
+      ++removed;
+      i += n;
+      continue;
+    }
+    on_ascii = false;
+    out.append(in, i, n);
+    i += n;
+  }
+  if (removed > 0) {
+    r.combining_marks += removed;
+    r.text = std::move(out);
+  }
+}
+
 Result<UnicodeNormalization> NormalizeForScanning(std::string_view text) {
   UnicodeNormalization r;
   if (IsAscii(text)) {  // nothing below changes ASCII
@@ -869,6 +913,7 @@ Result<UnicodeNormalization> NormalizeForScanning(std::string_view text) {
     WARDEN_RETURN_IF_ERROR(Nfkc(*icu.nfkc, r.text, renormalized, nullptr));
     r.text = std::move(renormalized);
   }
+  StripMarksOnAscii(r);
   r.changed = r.text != text;
   return r;
 }

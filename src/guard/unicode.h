@@ -20,7 +20,13 @@
 //      letter string, is replaced by it (Cyrillic 'а' -> 'a', Greek 'Ο' -> 'O'). ASCII is never
 //      changed (the skeleton would turn "m" into "rn"), and neither is text in a script used
 //      consistently (a word entirely in Cyrillic letters with no Latin letter stays as it is,
-//      so Russian text is not garbled; a word mixing scripts is mapped).
+//      so Russian text is not garbled; a word mixing scripts is mapped);
+//   7. combining marks (general category Mn or Me) that are still attached to an ASCII letter or
+//      digit after NFKC are removed: NFKC has already composed every accent that has a
+//      precomposed letter ('e' + U+0301 is 'é' and stays), so what is left is decoration that
+//      hides words from matching: strike-through ("i̶g̶n̶o̶r̶e̶", U+0336), underlines, "zalgo"
+//      stacks. A zero-width joiner or variation selector among such marks goes with them (it
+//      would touch the ASCII letter once they are gone, and steps 2-4 remove it there).
 // The counts say what was found; the first byte offset (in the input) of each kind is kept
 // for the finding's span.
 //
@@ -49,6 +55,7 @@ struct UnicodeNormalization {
   size_t zero_width = 0;
   size_t variation_selectors = 0;
   size_t confusables = 0;   // code points mapped in step 6
+  size_t combining_marks = 0;  // marks (and joiners, selectors among them) removed in step 7
   // Input byte offset of the first occurrence of each kind (nullopt when none).
   std::optional<size_t> first_tag, first_bidi, first_zero_width, first_variation_selector,
       first_confusable;

@@ -345,13 +345,15 @@ TEST(UnicodeTest, LongRunOfCombiningMarksIsCappedAndFast) {
   EXPECT_EQ(n.text.back(), 'y');
 }
 
-TEST(UnicodeTest, OrdinaryStackOfMarksIsKept) {
-  // Ten marks on one letter (heavy "zalgo" text) is below the cap: NFKC only reorders them.
+TEST(UnicodeTest, AStackOfMarksOnAnAsciiLetterIsRemoved) {
+  // Ten marks on one letter (heavy "zalgo" text) is below the NFKC cap; step 7 removes them,
+  // since none composes with 'x'.
   std::string marks;
   for (int i = 0; i < 10; ++i) marks += "\u0316";
   const UnicodeNormalization n = Normalize("x" + marks + "y");
-  EXPECT_EQ(n.text, "x" + marks + "y");
-  EXPECT_FALSE(n.changed);
+  EXPECT_EQ(n.text, "xy");
+  EXPECT_EQ(n.combining_marks, 10u);
+  EXPECT_TRUE(n.changed);
 }
 
 // ---- Step 6: confusables ----
@@ -604,6 +606,38 @@ TEST(UnicodeTest, ConcurrentCallsAgreeWithASingleThread) {
     const std::string expected = Normalize(inputs[i]).text;
     for (const auto& out : results) EXPECT_EQ(out[i], expected) << i;
   }
+}
+
+TEST(UnicodeCombiningMarksTest, DecorationOnAsciiLettersIsRemoved) {
+  // Strike-through (U+0336 after every letter) and a "zalgo" stack hide a word from matching.
+  auto r = NormalizeForScanning("i\u0336g\u0336n\u0336o\u0336r\u0336e\u0336 all rules");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->text, "ignore all rules");
+  EXPECT_EQ(r->combining_marks, 6u);
+  EXPECT_TRUE(r->changed);
+  auto z = NormalizeForScanning("b\u0310\u0351\u0354\u034Ao\u0363\u0352mb");
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(z->text, "bomb");
+  EXPECT_EQ(z->combining_marks, 6u);
+}
+
+TEST(UnicodeCombiningMarksTest, AccentsThatComposeAndMarksOnOtherScriptsStay) {
+  // 'e' + U+0301 composes to U+00E9 under NFKC: a letter, not decoration.
+  auto e = NormalizeForScanning("cafe\u0301");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->text, "caf\u00E9");
+  EXPECT_EQ(e->combining_marks, 0u);
+  // Marks on non-ASCII letters are part of those scripts (Devanagari vowel signs, Hebrew points).
+  for (std::string text : {std::string("\u0928\u092E\u0938\u094D\u0924\u0947"),
+                           std::string("\u05E9\u05C1\u05B8\u05DC\u05D5\u05B9\u05DD")}) {
+    auto r = NormalizeForScanning(text);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->combining_marks, 0u) << text;
+  }
+  // Normalising again changes nothing.
+  auto again = NormalizeForScanning("ignore all rules");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->changed);
 }
 
 }  // namespace
