@@ -211,8 +211,9 @@ struct Node {
 };
 
 // Thrown out of the event handler to abandon a document that is already refused; caught in
-// BuildTree, never outside this file. (yaml-cpp's EventHandler has no way to stop the parser:
-// an exception through its callbacks is the only exit it offers.)
+// BuildTree, never outside this file. yaml-cpp's EventHandler has no way to stop the parser
+// and yaml-cpp is itself a throwing library; stopping at once matters: its recursive descent
+// must not go deeper than kMaxNesting (stack), nor on past kMaxValues (time).
 struct StopParsing {};
 
 class TreeBuilder : public YAML::EventHandler {
@@ -363,23 +364,28 @@ class TreeBuilder : public YAML::EventHandler {
   SourceLocation last_where_{1, 1};
 };
 
-// Thrown by BoundedReader::underflow (a streambuf cannot report "refused" otherwise); caught in
-// BuildTree like StopParsing.
-struct ReadAheadExceeded {};
-
-// Serves the policy text to yaml-cpp in chunks, refusing (by throwing ReadAheadExceeded, caught
-// in BuildTree) to get more than kMaxReadAhead bytes ahead of the last event. yaml-cpp reads
-// through the streambuf directly, so the exception reaches BuildTree unchanged.
+// Serves the policy text to yaml-cpp in chunks, refusing to get more than kMaxReadAhead bytes
+// ahead of the last event: it then ends the input early and remembers why, and BuildTree
+// reports that instead of whatever yaml-cpp makes of the cut text.
 class BoundedReader : public std::streambuf {
  public:
-  BoundedReader(std::string_view text, const size_t* last_event)
-      : text_(text), last_event_(*last_event) {}
+  explicit BoundedReader(std::string_view text, const TreeBuilder& builder)
+      : text_(text), builder_(builder) {}
+
+  bool exceeded() const { return exceeded_; }
+  // Where the last value was when the limit was hit (yaml-cpp still emits events for what it
+  // held once the input ends, so the builder's position moves on).
+  const SourceLocation& exceeded_at() const { return exceeded_at_; }
 
  protected:
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
     if (served_ >= text_.size()) return traits_type::eof();
-    if (served_ > last_event_ + kMaxReadAhead) throw ReadAheadExceeded{};
+    if (served_ > builder_.last_offset() + kMaxReadAhead) {
+      exceeded_ = true;
+      exceeded_at_ = builder_.last_where();
+      return traits_type::eof();
+    }
     const size_t n = std::min(kReadChunk, text_.size() - served_);
     std::memcpy(chunk_.data(), text_.data() + served_, n);
     served_ += n;
@@ -389,8 +395,10 @@ class BoundedReader : public std::streambuf {
 
  private:
   std::string_view text_;
-  const size_t& last_event_;
+  const TreeBuilder& builder_;
   size_t served_ = 0;
+  bool exceeded_ = false;
+  SourceLocation exceeded_at_;
   std::array<char, kReadChunk> chunk_;
 };
 
@@ -398,27 +406,32 @@ class BoundedReader : public std::streambuf {
 // at all (syntax error, anchors, nesting, size); the reason is in `problems`.
 bool BuildTree(std::string_view text, std::vector<Node>* nodes, Problems* problems) {
   TreeBuilder builder(nodes, problems);
-  try {
-    BoundedReader reader(text, &builder.last_offset());
-    std::istream in(&reader);
-    in.exceptions(std::ios::badbit);  // should a read go through the istream, rethrow as is
-    YAML::Parser parser(in);
-    while (parser.HandleNextDocument(builder)) {
-    }
-    builder.ReportDeferred();
-  } catch (const StopParsing&) {
-    return false;
-  } catch (const ReadAheadExceeded&) {
-    problems->Add(builder.last_where(), "",
+  BoundedReader reader(text, builder);
+  auto read_ahead_exceeded = [&] {
+    problems->Add(reader.exceeded_at(), "",
                   "more than " + std::to_string(kMaxReadAhead >> 10) +
                       " KiB of text after this point before the next value (a huge value or "
                       "comment, or a flow collection [...] or {...} inside another, which the "
                       "YAML reader holds whole until it closes); split it or use block style");
     return false;
+  };
+  try {
+    std::istream in(&reader);
+    in.exceptions(std::ios::badbit);  // should a read go through the istream, rethrow as is
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(builder)) {
+    }
+    if (reader.exceeded()) return read_ahead_exceeded();
+    builder.ReportDeferred();
+  } catch (const StopParsing&) {
+    return false;
   } catch (const YAML::Exception& e) {
+    // The cut input's syntax error is a symptom; the read-ahead limit is the cause.
+    if (reader.exceeded()) return read_ahead_exceeded();
     problems->Add(LocationOf(e.mark), "", "YAML syntax error: " + e.msg);
     return false;
   } catch (const std::exception& e) {
+    if (reader.exceeded()) return read_ahead_exceeded();
     problems->Add({}, "", std::string("cannot parse: ") + e.what());
     return false;
   }
